@@ -1,0 +1,1 @@
+"""The CLI groups, one module per role; `pregon.cli` loads them on demand."""

@@ -1,0 +1,1 @@
+"""difusor stage."""

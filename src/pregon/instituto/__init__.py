@@ -1,0 +1,1 @@
+"""instituto stage."""

@@ -1,0 +1,1 @@
+"""memoria stage."""
