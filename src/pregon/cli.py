@@ -15,7 +15,7 @@ from .errors import PregonError
 
 # command name -> (module under pregon.commands, attribute)
 _COMMANDS = {
-    "simulate": ("election", "simulate"),
+    "simulate": ("simulate", "simulate"),
     "corte": ("election", "corte"),
     "recount": ("election", "recount"),
     "site": ("site", "site"),

@@ -1,0 +1,522 @@
+"""The catalog: geography, casillas, parties, elections and contests, and which actas are expected.
+
+Loaded from plain files an institute's IT unit can read and diff: `catalog.toml` (the process, entities,
+parties, elections, coalitions, independents), `secciones.csv` and `casillas.csv`. Every loading error names
+the file, line and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from itertools import combinations
+from pathlib import Path
+
+from ..errors import InputError, where
+
+AMBITOS = ("nacional", "entidad", "distrito_federal", "distrito_local", "municipio")
+TIPOS_CASILLA = ("B", "C", "E", "S", "M")
+NO_REGISTRADOS = "NO_REGISTRADOS"
+NULOS = "NULOS"
+
+
+@dataclass(frozen=True)
+class Partido:
+    siglas: str
+    nombre: str
+    color: str = "#777777"
+
+
+@dataclass(frozen=True)
+class Candidatura:
+    """One option on a contest's ballot and the vote columns that add up to it ("por candidatura")."""
+
+    clave: str
+    nombre: str
+    tipo: str  # partido | coalicion | independiente
+    columnas: tuple[str, ...]
+    partidos: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Contienda:
+    """A race: the whole country, an entity, a distrito or a municipio, with its own ballot."""
+
+    eleccion: str
+    clave: str  # "0" nacional, "17" entidad, "17-3" distrito or municipio
+    entidad: int
+    numero: int
+    nombre: str
+    columnas: tuple[str, ...]  # the columns that run here; the rest of the election's are "-"
+    candidaturas: tuple[Candidatura, ...]
+
+
+@dataclass(frozen=True)
+class Eleccion:
+    clave: str  # GUB, DIP_LOC, AYUN, PRES, SEN, DIP_FED
+    nombre: str  # as the CSV database heads it, e.g. "DIPUTACIONES LOCALES"
+    ambito: str
+    tipo_acta: int
+    tipo_acta_especial: int | None  # None: casillas especiales produce no acta for this election
+    columnas: tuple[str, ...]  # every vote column in database order
+    contiendas: dict[str, Contienda]
+
+    def contienda_clave(self, entidad: int, seccion: "Seccion") -> str:
+        if self.ambito == "nacional":
+            return "0"
+        if self.ambito == "entidad":
+            return str(entidad)
+        numero = {
+            "distrito_local": seccion.distrito_local,
+            "distrito_federal": seccion.distrito_federal,
+            "municipio": seccion.municipio,
+        }[self.ambito]
+        return f"{entidad}-{numero}"
+
+
+@dataclass(frozen=True)
+class Entidad:
+    id: int
+    nombre: str
+    distritos_locales: tuple[str, ...]  # names, index = number - 1
+    distritos_federales: tuple[str, ...]
+    municipios: tuple[str, ...]
+
+    def nombre_de(self, ambito: str, numero: int) -> str:
+        names = {
+            "distrito_local": self.distritos_locales,
+            "distrito_federal": self.distritos_federales,
+            "municipio": self.municipios,
+        }.get(ambito)
+        if names is None:
+            return self.nombre
+        return names[numero - 1] if 0 < numero <= len(names) else f"{numero}"
+
+
+@dataclass(frozen=True)
+class Seccion:
+    entidad: int
+    numero: int
+    distrito_local: int
+    distrito_federal: int
+    municipio: int
+
+
+@dataclass(frozen=True, order=True)
+class Casilla:
+    entidad: int
+    seccion: int
+    tipo: str
+    numero: int
+    ext_contigua: int
+    ubicacion: int = 1  # 1 urbana, 2 no urbana
+    lista_nominal: int = 0
+    boletas: int = 0  # casillas especiales: ballots approved
+
+    @property
+    def clave(self) -> str:
+        """CLAVE_CASILLA: entity(2) + sección(4) + tipo + number(2) + ext_contigua(2)."""
+        return f"{self.entidad:02d}{self.seccion:04d}{self.tipo}{self.numero:02d}{self.ext_contigua:02d}"
+
+    @property
+    def especial(self) -> bool:
+        return self.tipo == "S"
+
+    @property
+    def nombre(self) -> str:
+        """The name people use: B1, C3, E1, E1C2, S1."""
+        base = "B" if self.tipo == "B" else f"{self.tipo}{self.numero}"
+        return f"{base}C{self.ext_contigua}" if self.ext_contigua else base
+
+
+def casilla_key(entidad: int, seccion: int, tipo: str, numero: int, ext: int) -> tuple:
+    return (entidad, seccion, tipo, numero, ext)
+
+
+@dataclass(frozen=True)
+class Proceso:
+    id: str  # e.g. MOR-2024
+    nombre: str
+    fecha: date  # election day
+    timezone: str = "America/Mexico_City"
+    instituto: str = ""
+
+
+@dataclass
+class Catalog:
+    proceso: Proceso
+    entidades: dict[int, Entidad]
+    partidos: dict[str, Partido]
+    secciones: dict[tuple[int, int], Seccion]
+    casillas: list[Casilla]
+    elecciones: dict[str, Eleccion] = field(default_factory=dict)
+
+    @cached_property
+    def casilla_index(self) -> dict[tuple, int]:
+        return {casilla_key(c.entidad, c.seccion, c.tipo, c.numero, c.ext_contigua): i for i, c in enumerate(self.casillas)}
+
+    def expected(self, eleccion: Eleccion) -> list[int]:
+        """Indices of the casillas expected to produce an acta of this election (the catálogo de actas)."""
+        if eleccion.tipo_acta_especial is None:
+            return [i for i, c in enumerate(self.casillas) if not c.especial]
+        return list(range(len(self.casillas)))
+
+    def tipo_acta(self, eleccion: Eleccion, casilla: Casilla) -> int | None:
+        return eleccion.tipo_acta_especial if casilla.especial else eleccion.tipo_acta
+
+
+# ---------------------------------------------------------------- building ballots
+
+
+def coalition_columns(partidos: tuple[str, ...]) -> list[str]:
+    """Every combination column of a coalition, largest first, in party order (C_PAN_PRD_PES, C_PAN_PRD, …)."""
+    cols = []
+    for size in range(len(partidos), 1, -1):
+        cols.extend("C_" + "_".join(combo) for combo in combinations(partidos, size))
+    return cols
+
+
+def build_eleccion(
+    clave: str, nombre: str, ambito: str, tipo_acta: int, tipo_acta_especial: int | None,
+    partidos: list[str], contests: list[tuple[int, int, str]],
+    coaliciones: list[dict], independientes: list[dict],
+) -> Eleccion:
+    """Assemble an election's columns and its contests' ballots.
+
+    `contests` is (entidad, numero, nombre); `coaliciones` are {nombre, partidos, contiendas (keys or None for
+    all)}; `independientes` are {contienda, nombre}.
+    """
+    keys = [_contest_key(ambito, e, n) for e, n, _ in contests]
+    coal_cols: list[str] = []
+    for coal in coaliciones:
+        for col in coalition_columns(tuple(coal["partidos"])):
+            if col not in coal_cols:
+                coal_cols.append(col)
+    ci_per_contest: dict[str, list[str]] = {k: [] for k in keys}
+    for ind in independientes:
+        ci_per_contest[ind["contienda"]].append(ind["nombre"])
+    max_ci = max((len(v) for v in ci_per_contest.values()), default=0)
+    ci_cols = [f"CAND_IND_{i}" for i in range(1, max_ci + 1)]
+    columnas = tuple(partidos) + tuple(coal_cols) + tuple(ci_cols) + (NO_REGISTRADOS, NULOS)
+
+    contiendas = {}
+    for (entidad, numero, nombre_c), key in zip(contests, keys):
+        running = [c for c in coaliciones if c.get("contiendas") is None or key in c["contiendas"]]
+        in_coalition = {p for c in running for p in c["partidos"]}
+        cands: list[Candidatura] = []
+        cols = list(partidos)
+        for coal in running:
+            combo = coalition_columns(tuple(coal["partidos"]))
+            cols.extend(combo)
+            cands.append(Candidatura(
+                clave="_".join(coal["partidos"]), nombre=coal["nombre"], tipo="coalicion",
+                columnas=tuple(coal["partidos"]) + tuple(combo), partidos=tuple(coal["partidos"]),
+            ))
+        for p in partidos:
+            if p not in in_coalition:
+                cands.append(Candidatura(clave=p, nombre=p, tipo="partido", columnas=(p,), partidos=(p,)))
+        for i, name in enumerate(ci_per_contest[key], start=1):
+            col = f"CAND_IND_{i}"
+            cols.append(col)
+            cands.append(Candidatura(clave=col, nombre=name, tipo="independiente", columnas=(col,)))
+        cols += [NO_REGISTRADOS, NULOS]
+        order = {c: i for i, c in enumerate(columnas)}
+        contiendas[key] = Contienda(
+            eleccion=clave, clave=key, entidad=entidad, numero=numero, nombre=nombre_c,
+            columnas=tuple(sorted(set(cols), key=order.__getitem__)), candidaturas=tuple(cands),
+        )
+    return Eleccion(clave, nombre, ambito, tipo_acta, tipo_acta_especial, columnas, contiendas)
+
+
+def _contest_key(ambito: str, entidad: int, numero: int) -> str:
+    if ambito == "nacional":
+        return "0"
+    if ambito == "entidad":
+        return str(entidad)
+    return f"{entidad}-{numero}"
+
+
+def contests_for(ambito: str, entidades: dict[int, Entidad]) -> list[tuple[int, int, str]]:
+    """Every contest an election of this ámbito holds over the given entities."""
+    if ambito == "nacional":
+        return [(0, 0, "NACIONAL")]
+    out = []
+    for ent in sorted(entidades.values(), key=lambda e: e.id):
+        if ambito == "entidad":
+            out.append((ent.id, 0, ent.nombre))
+            continue
+        names = {"distrito_local": ent.distritos_locales, "distrito_federal": ent.distritos_federales,
+                 "municipio": ent.municipios}[ambito]
+        out.extend((ent.id, i, name) for i, name in enumerate(names, start=1))
+    return out
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load(directory: str | Path) -> Catalog:
+    """Load `catalog.toml`, `secciones.csv` and `casillas.csv` from a directory."""
+    directory = Path(directory)
+    toml_path = directory / "catalog.toml"
+    try:
+        raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{toml_path}: not found; point --election at a directory made by "
+                         "'pregon simulate election' or holding catalog.toml, secciones.csv and casillas.csv") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{toml_path}: not valid TOML ({exc}); fix the syntax at that position") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{toml_path}: not UTF-8 text; save it as UTF-8") from None
+
+    proceso_raw = _table(raw, "proceso", toml_path)
+    try:
+        proceso = Proceso(
+            id=_str(proceso_raw, "id", toml_path, "proceso"),
+            nombre=_str(proceso_raw, "nombre", toml_path, "proceso"),
+            fecha=_date(proceso_raw, "fecha", toml_path),
+            timezone=str(proceso_raw.get("timezone", "America/Mexico_City")),
+            instituto=str(proceso_raw.get("instituto", "")),
+        )
+    except KeyError as exc:
+        raise InputError(f"{toml_path}: [proceso] lacks {exc}; add it") from None
+
+    entidades = {}
+    for i, e in enumerate(raw.get("entidad", []), start=1):
+        ctx = f"[[entidad]] #{i}"
+        ent = Entidad(
+            id=_int(e, "id", toml_path, ctx),
+            nombre=_str(e, "nombre", toml_path, ctx),
+            distritos_locales=tuple(e.get("distritos_locales", ())),
+            distritos_federales=tuple(e.get("distritos_federales", ())),
+            municipios=tuple(e.get("municipios", ())),
+        )
+        entidades[ent.id] = ent
+    if not entidades:
+        raise InputError(f"{toml_path}: no [[entidad]] table; declare at least one entity")
+
+    partidos = {}
+    for i, p in enumerate(raw.get("partido", []), start=1):
+        ctx = f"[[partido]] #{i}"
+        siglas = _str(p, "siglas", toml_path, ctx)
+        if not siglas.replace("_", "").isalnum() or siglas.upper() != siglas:
+            raise InputError(f"{toml_path}: {ctx}: field 'siglas' {siglas!r} must be upper-case letters/digits")
+        partidos[siglas] = Partido(siglas, _str(p, "nombre", toml_path, ctx), str(p.get("color", "#777777")))
+
+    secciones = _load_secciones(directory / "secciones.csv", entidades)
+    casillas = _load_casillas(directory / "casillas.csv", secciones)
+    catalog = Catalog(proceso, entidades, partidos, secciones, casillas)
+
+    for i, el in enumerate(raw.get("eleccion", []), start=1):
+        catalog.elecciones[el.get("clave", f"#{i}")] = _load_eleccion(el, i, toml_path, catalog)
+    if not catalog.elecciones:
+        raise InputError(f"{toml_path}: no [[eleccion]] table; declare at least one election")
+    return catalog
+
+
+def _load_eleccion(el: dict, i: int, path: Path, catalog: Catalog) -> Eleccion:
+    ctx = f"[[eleccion]] #{i}"
+    clave = _str(el, "clave", path, ctx)
+    ambito = _str(el, "ambito", path, ctx)
+    if ambito not in AMBITOS:
+        raise InputError(f"{path}: {ctx}: field 'ambito' is {ambito!r}; use one of {', '.join(AMBITOS)}")
+    partidos = list(el.get("partidos", catalog.partidos))
+    for p in partidos:
+        if p not in catalog.partidos:
+            raise InputError(f"{path}: {ctx}: party {p!r} is not declared in a [[partido]] table")
+    contests = contests_for(ambito, catalog.entidades)
+    keys = {_contest_key(ambito, e, n) for e, n, _ in contests}
+    coaliciones = []
+    for j, c in enumerate(el.get("coalicion", []), start=1):
+        cctx = f"{ctx} coalicion #{j}"
+        members = list(c.get("partidos", ()))
+        if len(members) < 2 or any(m not in partidos for m in members):
+            raise InputError(f"{path}: {cctx}: field 'partidos' needs two or more of this election's parties")
+        scope = c.get("contiendas")
+        if scope is not None:
+            scope = [str(s) for s in scope]
+            bad = [s for s in scope if s not in keys]
+            if bad:
+                raise InputError(f"{path}: {cctx}: unknown contienda {bad[0]!r}; use keys like "
+                                 f"{sorted(keys)[0]!r}")
+        coaliciones.append({"nombre": str(c.get("nombre", "_".join(members))), "partidos": members,
+                            "contiendas": scope})
+    independientes = []
+    for j, c in enumerate(el.get("independiente", []), start=1):
+        key = str(c.get("contienda", ""))
+        if key not in keys:
+            raise InputError(f"{path}: {ctx} independiente #{j}: field 'contienda' {key!r} is not a contest "
+                             f"of this election")
+        independientes.append({"contienda": key, "nombre": _str(c, "nombre", path, f"{ctx} independiente #{j}")})
+    especial = el.get("tipo_acta_especial", el.get("tipo_acta", 1))
+    return build_eleccion(
+        clave, _str(el, "nombre", path, ctx), ambito, _int(el, "tipo_acta", path, ctx),
+        None if especial in (0, False) else int(especial), partidos, contests, coaliciones, independientes,
+    )
+
+
+def _load_secciones(path: Path, entidades: dict[int, Entidad]) -> dict[tuple[int, int], Seccion]:
+    out = {}
+    for line, row in _csv_rows(path, ("ENTIDAD", "SECCION", "DISTRITO_LOCAL", "DISTRITO_FEDERAL", "MUNICIPIO")):
+        vals = [_cell_int(path, line, row, k) for k in ("ENTIDAD", "SECCION", "DISTRITO_LOCAL",
+                                                          "DISTRITO_FEDERAL", "MUNICIPIO")]
+        if vals[0] not in entidades:
+            raise InputError(f"{where(path, line, 'ENTIDAD')}: entity {vals[0]} is not in catalog.toml")
+        sec = Seccion(*vals)
+        if (sec.entidad, sec.numero) in out:
+            raise InputError(f"{where(path, line, 'SECCION')}: sección {sec.numero} appears twice; remove one row")
+        out[(sec.entidad, sec.numero)] = sec
+    return out
+
+
+def _load_casillas(path: Path, secciones: dict) -> list[Casilla]:
+    cols = ("ENTIDAD", "SECCION", "TIPO", "NUMERO", "EXT_CONTIGUA", "UBICACION", "LISTA_NOMINAL", "BOLETAS")
+    out, seen = [], set()
+    for line, row in _csv_rows(path, cols):
+        tipo = row["TIPO"].strip()
+        if tipo not in TIPOS_CASILLA:
+            raise InputError(f"{where(path, line, 'TIPO')}: {tipo!r} is not a casilla type; use B, C, E, S or M")
+        c = Casilla(
+            _cell_int(path, line, row, "ENTIDAD"), _cell_int(path, line, row, "SECCION"), tipo,
+            _cell_int(path, line, row, "NUMERO"), _cell_int(path, line, row, "EXT_CONTIGUA"),
+            _cell_int(path, line, row, "UBICACION"), _cell_int(path, line, row, "LISTA_NOMINAL"),
+            _cell_int(path, line, row, "BOLETAS"),
+        )
+        if (c.entidad, c.seccion) not in secciones:
+            raise InputError(f"{where(path, line, 'SECCION')}: sección {c.seccion} is not in secciones.csv")
+        key = casilla_key(c.entidad, c.seccion, c.tipo, c.numero, c.ext_contigua)
+        if key in seen:
+            raise InputError(f"{where(path, line)}: casilla {c.clave} appears twice; remove one row")
+        seen.add(key)
+        out.append(c)
+    out.sort()
+    return out
+
+
+def _csv_rows(path: Path, required: tuple[str, ...]):
+    try:
+        fh = open(path, encoding="utf-8", newline="")
+    except FileNotFoundError:
+        raise InputError(f"{path}: not found; the catalog needs it beside catalog.toml") from None
+    with fh:
+        reader = csv.DictReader(fh)
+        try:
+            header = reader.fieldnames or []
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise InputError(f"{where(path, 1)}: missing column {missing[0]!r}; the header must have "
+                             f"{','.join(required)}")
+        try:
+            for row in reader:
+                yield reader.line_num, row
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8 text after line {reader.line_num}; save it as UTF-8") from None
+
+
+def _cell_int(path, line, row, key) -> int:
+    value = (row.get(key) or "").strip()
+    if not value.isdigit():
+        raise InputError(f"{where(path, line, key)}: {value!r} is not a non-negative whole number")
+    return int(value)
+
+
+def _table(raw, key, path) -> dict:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise InputError(f"{path}: missing table [{key}]; add it")
+    return value
+
+
+def _str(d: dict, key: str, path, ctx: str) -> str:
+    value = d.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{path}: {ctx}: field {key!r} must be a non-empty string")
+    return value
+
+
+def _int(d: dict, key: str, path, ctx: str) -> int:
+    value = d.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InputError(f"{path}: {ctx}: field {key!r} must be a non-negative integer")
+    return value
+
+
+def _date(d: dict, key: str, path) -> date:
+    value = d.get(key)
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"{path}: [proceso]: field {key!r} must be a date like 2024-06-02") from None
+
+
+# ---------------------------------------------------------------- saving
+
+
+def save(catalog: Catalog, directory: str | Path) -> None:
+    """Write the catalog as the three files `load` reads (deterministic bytes)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "catalog.toml").write_text(dump_toml(catalog), encoding="utf-8")
+    with open(directory / "secciones.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["ENTIDAD", "SECCION", "DISTRITO_LOCAL", "DISTRITO_FEDERAL", "MUNICIPIO"])
+        for s in sorted(catalog.secciones.values(), key=lambda s: (s.entidad, s.numero)):
+            w.writerow([s.entidad, s.numero, s.distrito_local, s.distrito_federal, s.municipio])
+    with open(directory / "casillas.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["ENTIDAD", "SECCION", "TIPO", "NUMERO", "EXT_CONTIGUA", "UBICACION", "LISTA_NOMINAL", "BOLETAS"])
+        for c in catalog.casillas:
+            w.writerow([c.entidad, c.seccion, c.tipo, c.numero, c.ext_contigua, c.ubicacion, c.lista_nominal,
+                        c.boletas])
+
+
+def _q(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _qlist(items) -> str:
+    return "[" + ", ".join(_q(str(i)) for i in items) + "]"
+
+
+def dump_toml(catalog: Catalog, source: dict | None = None) -> str:
+    """catalog.toml text. Coalitions and independents are recovered from the built contests."""
+    p = catalog.proceso
+    lines = ["[proceso]", f"id = {_q(p.id)}", f"nombre = {_q(p.nombre)}", f"fecha = {p.fecha.isoformat()}",
+             f"timezone = {_q(p.timezone)}", f"instituto = {_q(p.instituto)}", ""]
+    for e in sorted(catalog.entidades.values(), key=lambda e: e.id):
+        lines += ["[[entidad]]", f"id = {e.id}", f"nombre = {_q(e.nombre)}"]
+        for key in ("distritos_locales", "distritos_federales", "municipios"):
+            vals = getattr(e, key)
+            if vals:
+                lines.append(f"{key} = {_qlist(vals)}")
+        lines.append("")
+    for pa in catalog.partidos.values():
+        lines += ["[[partido]]", f"siglas = {_q(pa.siglas)}", f"nombre = {_q(pa.nombre)}", f"color = {_q(pa.color)}", ""]
+    for el in catalog.elecciones.values():
+        parties = [c for c in el.columnas if c in catalog.partidos]
+        lines += ["[[eleccion]]", f"clave = {_q(el.clave)}", f"nombre = {_q(el.nombre)}", f"ambito = {_q(el.ambito)}",
+                  f"tipo_acta = {el.tipo_acta}", f"tipo_acta_especial = {el.tipo_acta_especial or 0}",
+                  f"partidos = {_qlist(parties)}", ""]
+        coalitions: dict[tuple, list[str]] = {}
+        names: dict[tuple, str] = {}
+        for key, ct in el.contiendas.items():
+            for cand in ct.candidaturas:
+                if cand.tipo == "coalicion":
+                    coalitions.setdefault(cand.partidos, []).append(key)
+                    names[cand.partidos] = cand.nombre
+        for members, keys in coalitions.items():
+            lines += ["[[eleccion.coalicion]]", f"nombre = {_q(names[members])}", f"partidos = {_qlist(members)}"]
+            if len(keys) != len(el.contiendas):
+                lines.append(f"contiendas = {_qlist(keys)}")
+            lines.append("")
+        for key, ct in el.contiendas.items():
+            for cand in ct.candidaturas:
+                if cand.tipo == "independiente":
+                    lines += ["[[eleccion.independiente]]", f"contienda = {_q(key)}", f"nombre = {_q(cand.nombre)}", ""]
+    return "\n".join(lines)

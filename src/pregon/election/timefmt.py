@@ -1,0 +1,50 @@
+"""Time formats of the PREP: ISO 8601 in feeds, local wall-clock strings in databases and pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+from ..errors import InputError
+
+NO_TIME = -1
+
+
+def zone(name: str) -> tzinfo:
+    return ZoneInfo(name)
+
+
+def iso(epoch: int, tz: tzinfo) -> str:
+    return "" if epoch == NO_TIME else datetime.fromtimestamp(epoch, tz).isoformat()
+
+
+def local(epoch: int, tz: tzinfo, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return "" if epoch == NO_TIME else datetime.fromtimestamp(epoch, tz).strftime(fmt)
+
+
+def offset_label(moment: datetime) -> str:
+    """'UTC-6' style label of a moment's offset, as PREP headers print it."""
+    minutes = int(moment.utcoffset().total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
+
+
+def fixed_offset(label: str) -> tzinfo:
+    """Inverse of offset_label: 'UTC-5' -> a fixed-offset tzinfo."""
+    body = label.strip().removeprefix("UTC")
+    sign = -1 if body.startswith("-") else 1
+    body = body.lstrip("+-")
+    h, _, m = body.partition(":")
+    return timezone(sign * timedelta(hours=int(h or 0), minutes=int(m or 0)))
+
+
+def parse_instant(text: str, what: str = "--at") -> datetime:
+    """A cut instant from the command line: ISO 8601 with an explicit offset, never naive."""
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{what}: {text!r} is not an ISO 8601 time; write it like 2024-06-02T22:40:00-06:00") from None
+    if t.tzinfo is None:
+        raise InputError(f"{what}: {text!r} has no UTC offset; add one, e.g. {text}-06:00")
+    return t
