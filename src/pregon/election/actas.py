@@ -99,7 +99,7 @@ def empty(eleccion: Eleccion) -> ActaSet:
     return from_columns(eleccion, {}, 0)
 
 
-def from_columns(eleccion: Eleccion, cols: dict, n: int) -> ActaSet:
+def from_columns(eleccion: Eleccion, cols: dict, n: int, *, excede_con_nulos: bool = False) -> ActaSet:
     """Build an ActaSet from python lists/arrays, defaulting what is absent (used by loaders and tests)."""
     k = len(eleccion.columnas)
 
@@ -125,6 +125,7 @@ def from_columns(eleccion: Eleccion, cols: dict, n: int) -> ActaSet:
         verificacion=arr("verificacion", np.int64, NO_TIME), origen=arr("origen", object, ""),
         digitalizacion=arr("digitalizacion", object, ""), tipo_documento=arr("tipo_documento", object, ""),
         extra={k: np.asarray(v, dtype=object) for k, v in cols.get("extra", {}).items()},
+        excede_con_nulos=excede_con_nulos,
     )
 
 

@@ -39,7 +39,7 @@ AFTER_VOTES = ("TOTAL_VOTOS_ASENTADO", "TOTAL_VOTOS_CALCULADO", "LISTA_NOMINAL",
                "OBSERVACIONES", "CONTABILIZADA", "MECANISMOS_TRASLADO", "SHA", "FECHA_HORA_ACOPIO",
                "FECHA_HORA_CAPTURA", "FECHA_HORA_VERIFICACION", "ORIGEN", "DIGITALIZACION", "TIPO_DOCUMENTO")
 TIME_FMT = "%Y-%m-%d %H:%M:%S"
-_HEADER_LINE = re.compile(rb"(?m)^ACTAS_ESPERADAS[|,]")
+_HEADER_LINE = re.compile(rb"(?m)^ACTAS_ESPERADAS[|,]ACTAS_")
 # Other years' spellings -> the names used here.
 ALIASES = {
     "ID_ENTIDAD": "ID_ESTADO", "ENTIDAD": "ESTADO", "CODIGO_INTEGRIDAD": "SHA", "NO_REGISTRADAS": "NO_REGISTRADOS",
@@ -164,10 +164,11 @@ def from_corte(ec: EleccionCorte, instant: datetime, tz) -> Database:
 
 
 def _geo_numbers(ec: EleccionCorte, geo_ambito: str) -> np.ndarray:
+    """Each acta's distrito or municipio; 0 for fuera de catálogo (its identification is not trusted)."""
     a, cat = ec.actas, ec.frame.catalog
     out = np.zeros(len(a), dtype=np.int64)
-    for i, (ent, sec) in enumerate(zip(a.entidad.tolist(), a.seccion.tolist())):
-        s = cat.secciones.get((ent, sec))
+    for i, (ent, sec, fuera) in enumerate(zip(a.entidad.tolist(), a.seccion.tolist(), a.fuera_catalogo.tolist())):
+        s = None if fuera else cat.secciones.get((ent, sec))
         if s is not None:
             out[i] = getattr(s, geo_ambito)
     return out
@@ -267,7 +268,7 @@ def _read_bytes(data: bytes, source: str) -> list[Database]:
 
 
 def to_corte(db: Database, *, final: bool | None = None, boletas_especial: int = rules.BOLETAS_ESPECIAL,
-             clave: str = "ELECCION") -> Corte:
+             clave: str = "ELECCION", excede_con_nulos: bool = False) -> Corte:
     """Rebuild the corte a database was cut from, with a catalog recovered from its rows.
 
     What a database cannot tell (casillas never captured) comes from its header: the esperadas figure.
@@ -383,7 +384,7 @@ def to_corte(db: Database, *, final: bool | None = None, boletas_especial: int =
         cols["ext_contigua"])]
     cols["extra"] = extra
     n = len(db.rows)
-    aset = actas_mod.from_columns(eleccion, cols, n) if n else actas_mod.empty(eleccion)
+    aset = actas_mod.from_columns(eleccion, cols, n, excede_con_nulos=excede_con_nulos)
     esperadas = int(db.header().get("ACTAS_ESPERADAS", "0") or 0)
     capturadas = int((~aset.fuera_catalogo).sum())
     is_final = (capturadas >= esperadas) if final is None else final

@@ -39,10 +39,10 @@ class RecountResult:
         }
 
 
-def recount(db: csvdb.Database, *, final: bool | None = None,
-            boletas_especial: int = rules.BOLETAS_ESPECIAL) -> RecountResult:
+def recount(db: csvdb.Database, *, final: bool | None = None, boletas_especial: int = rules.BOLETAS_ESPECIAL,
+            excede_con_nulos: bool = False) -> RecountResult:
     """Recompute every header figure and each acta's CONTABILIZADA and TOTAL_VOTOS_CALCULADO."""
-    corte = csvdb.to_corte(db, final=final, boletas_especial=boletas_especial)
+    corte = csvdb.to_corte(db, final=final, boletas_especial=boletas_especial, excede_con_nulos=excede_con_nulos)
     ec = next(iter(corte.elecciones.values()))
     published = db.header()
     recomputed = dict(zip(HEADER_FIELDS, ec.tally.header_values()))
