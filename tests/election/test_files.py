@@ -77,7 +77,7 @@ def test_bad_catalog_files_name_file_line_and_field(election_dir, filename, muta
 
 
 @pytest.mark.parametrize("mutate,expected", [
-    (lambda lines: lines[:1] + [lines[1].replace(",10,", ",diez,", 1)] + lines[2:], "DIP_LOC.csv:2: bad number"),
+    (lambda lines: lines[:1] + [lines[1].replace(",10,", ",diez,", 1)] + lines[2:], "DIP_LOC.csv:2: field 'PAN': bad value 'diez'"),
     (lambda lines: lines[:1] + [lines[1].rsplit(",", 3)[0]] + lines[2:], "DIP_LOC.csv:2: "),
     (lambda lines: [lines[0].replace("PAN", "PAN2", 1)] + lines[1:], "DIP_LOC.csv:1: header does not match"),
     (lambda lines: lines[:1] + [lines[1].replace("2024-06-02T20:10:00-06:00", "ayer")] + lines[2:],
@@ -102,3 +102,31 @@ def test_missing_directory_says_what_to_do(tmp_path, capsys):
     assert main(["corte", "--election", str(tmp_path / "nope"), "--at", "2024-06-02T23:00:00-06:00",
                  "--out", "x"]) == 2
     assert "catalog.toml: not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("final", [True, False])
+def test_recount_reads_last_corte_from_participation(election_dir, tmp_path, capsys, final):
+    """A --final corte taken before 100% of actas must recount as final, and an intermediate one as not."""
+    out = tmp_path / "z"
+    args = ["corte", "--election", str(election_dir), "--at", "2024-06-02T21:30:00-06:00", "--out", str(out)]
+    assert main(args + (["--final"] if final else [])) == 0
+    capsys.readouterr()
+    (zpath,) = out.iterdir()
+    assert main(["recount", str(zpath), "--json"]) == 0
+    import json
+    (report,) = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["final"] is final
+
+
+def test_saved_column_order_survives_reordered_coalitions(tmp_path):
+    cat = tiny_catalog()
+    el = cat.elecciones["DIP_LOC"]
+    reordered = ("NULOS",) + tuple(c for c in el.columnas if c != "NULOS")
+    from dataclasses import replace
+    cat.elecciones["DIP_LOC"] = replace(el, columnas=reordered)
+    catalog.save(cat, tmp_path)
+    assert catalog.load(tmp_path).elecciones["DIP_LOC"].columnas == reordered
+    text = (tmp_path / "catalog.toml").read_text().replace('"NULOS", ', '"NULOS", "MORENA_BIS", ', 1)
+    (tmp_path / "catalog.toml").write_text(text)
+    with pytest.raises(InputError, match="field 'columnas'"):
+        catalog.load(tmp_path)

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, where
-from . import rules
-from .catalog import Catalog, Eleccion, casilla_key
+from . import rules, textcols
+from .catalog import Catalog, Eleccion
 from .timefmt import NO_TIME
 
 FEED_BEFORE = ("ENTIDAD", "SECCION", "TIPO_CASILLA", "ID_CASILLA", "EXT_CONTIGUA", "TIPO_ACTA",
@@ -69,6 +69,8 @@ class ActaSet:
         return self.eleccion.columnas.index("NULOS")
 
     def __post_init__(self):
+        if "total" in self.__dict__:  # carried over by take(); the rules already ran on these actas
+            return
         self.total = rules.total_calculado(self.votes)
         self.observacion = rules.classify(
             self.votes, self.lista_nominal, self.representantes, self.tipo_casilla == "S", self.boletas,
@@ -84,12 +86,23 @@ class ActaSet:
         """The actas at `index` (a boolean mask or integer positions), rules outcome carried along."""
         fields = {name: getattr(self, name)[index] for name in _ARRAY_FIELDS}
         fields["extra"] = {k: v[index] for k, v in self.extra.items()}
-        return ActaSet(eleccion=self.eleccion, excede_con_nulos=self.excede_con_nulos, **fields)
+        out = ActaSet.__new__(ActaSet)
+        out.__dict__.update(fields, eleccion=self.eleccion, excede_con_nulos=self.excede_con_nulos)
+        for name in ("total", "observacion", "contabilizada", "inconsistente"):
+            out.__dict__[name] = getattr(self, name)[index]
+        return out
 
     def observacion_texto(self, i: int) -> str:
         if self.observacion[i] == rules.Observacion.SIN_ACTA:
             return str(self.sin_acta[i])
         return rules.Observacion(int(self.observacion[i])).texto
+
+    def observaciones(self) -> np.ndarray:
+        """OBSERVACIONES of every acta, as objects (the capture system's reason for sin acta)."""
+        texts = np.array([o.texto for o in rules.Observacion], dtype=object)[self.observacion]
+        sin = self.observacion == rules.Observacion.SIN_ACTA
+        texts[sin] = self.sin_acta[sin]
+        return texts
 
 
 _ARRAY_FIELDS = [n for n in ActaSet.__dataclass_fields__ if n not in ("eleccion", "extra", "excede_con_nulos")]
@@ -154,103 +167,142 @@ def parse_time(text: str) -> int:
 
 
 def load_feed(catalog: Catalog, eleccion: Eleccion, path: str | Path, *, until: int | None = None) -> ActaSet:
-    """Read `actas/<CLAVE>.csv`. With `until` (epoch s), stop at the first acta verified after it.
-
-    The feed is appended in verification order, so a corte reads only its prefix.
-    """
+    """Read `actas/<CLAVE>.csv`. With `until` (epoch s), keep only the prefix verified by then."""
     path = Path(path)
     try:
         fh = open(path, encoding="utf-8", newline="")
     except FileNotFoundError:
         raise InputError(f"{path}: not found; the election directory needs one feed per election") from None
     expected = feed_header(eleccion)
-    index = catalog.casilla_index
-    secciones = catalog.secciones
-    k = len(eleccion.columnas)
-    nb = len(FEED_BEFORE)
-    code = rules.TEXT_TO_CODE
-    cols: dict[str, list] = {name: [] for name in (
-        "entidad", "seccion", "tipo_casilla", "id_casilla", "ext_contigua", "tipo_acta", "ubicacion", "counts",
-        "votes", "total_asentado", "lista_nominal", "boletas", "representantes", "sin_acta", "fuera_catalogo",
-        "contienda", "casilla_idx", "mecanismo", "sha", "acopio", "captura", "verificacion", "origen",
-        "digitalizacion", "tipo_documento")}
-    times: dict[str, int] = {}
-
-    def when(text: str, line: int, name: str) -> int:
-        value = times.get(text)
-        if value is None:
-            try:
-                value = times[text] = parse_time(text)
-            except ValueError:
-                raise InputError(f"{where(path, line, name)}: {text!r} is not an ISO 8601 time with offset") from None
-        return value
-
     with fh:
         reader = csv.reader(fh)
-        header = next(reader, None)
-        if header != expected:
-            raise InputError(f"{where(path, 1)}: header does not match election {eleccion.clave}'s columns; "
-                             f"expected {','.join(expected[:12])},… as 'pregon simulate' writes")
-        for row in reader:
-            line = reader.line_num
-            if len(row) != len(expected):
-                raise InputError(f"{where(path, line)}: {len(row)} fields, expected {len(expected)}; the line "
-                                 "is incomplete or has extra separators")
-            verif = when(row[nb + k + 7], line, "FECHA_HORA_VERIFICACION")
-            if until is not None and verif > until:
-                break
-            try:
-                ent, sec, idc, ext, tacta = (int(row[0]), int(row[1]), int(row[3]), int(row[4]), int(row[5]))
-                nums = [int(v) if v.isdigit() else code[v] for v in row[6:nb + k]]
-                total_asentado = int(row[nb + k]) if row[nb + k].isdigit() else code[row[nb + k]]
-                reps = int(row[nb + k + 1])
-            except (ValueError, KeyError) as exc:
-                raise InputError(f"{where(path, line)}: bad number ({exc}); vote fields take a whole number, "
-                                 "'-', 'SIN DATO' or 'ILEGIBLE'") from None
-            tipo = row[2]
-            ci = index.get(casilla_key(ent, sec, tipo, idc, ext), -1)
-            if ci >= 0:
-                casilla = catalog.casillas[ci]
-                contest = eleccion.contienda_clave(ent, secciones[(ent, sec)])
-                ln, bol, ubic = casilla.lista_nominal, casilla.boletas or rules.BOLETAS_ESPECIAL, casilla.ubicacion
-            else:
-                contest, ln, bol, ubic = "", 0, rules.BOLETAS_ESPECIAL, 1
-            sin_acta = row[nb + k + 2]
-            if sin_acta and sin_acta not in rules.SIN_ACTA_REASONS and not sin_acta.startswith("SIN ACTA"):
-                raise InputError(f"{where(path, line, 'SIN_ACTA')}: {sin_acta!r} is not a 'SIN ACTA POR …' reason")
-            c = cols
-            c["entidad"].append(ent); c["seccion"].append(sec); c["tipo_casilla"].append(tipo)
-            c["id_casilla"].append(idc); c["ext_contigua"].append(ext); c["tipo_acta"].append(tacta)
-            c["ubicacion"].append(ubic); c["counts"].append(nums[:4]); c["votes"].append(nums[4:])
-            c["total_asentado"].append(total_asentado); c["lista_nominal"].append(ln); c["boletas"].append(bol)
-            c["representantes"].append(reps); c["sin_acta"].append(sin_acta); c["fuera_catalogo"].append(ci < 0)
-            c["contienda"].append(contest); c["casilla_idx"].append(ci); c["mecanismo"].append(row[nb + k + 3])
-            c["sha"].append(row[nb + k + 4])
-            c["acopio"].append(when(row[nb + k + 5], line, "FECHA_HORA_ACOPIO"))
-            c["captura"].append(when(row[nb + k + 6], line, "FECHA_HORA_CAPTURA"))
-            c["verificacion"].append(verif); c["origen"].append(row[nb + k + 8])
-            c["digitalizacion"].append(row[nb + k + 9]); c["tipo_documento"].append(row[nb + k + 10])
-    n = len(cols["entidad"])
-    if n == 0:
+        try:
+            header = next(reader, None)
+            if header != expected:
+                raise InputError(f"{where(path, 1)}: header does not match election {eleccion.clave}'s columns; "
+                                 f"expected {','.join(expected[:12])},… as 'pregon simulate' writes")
+            rows = list(reader)
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+        except csv.Error as exc:
+            raise InputError(f"{where(path, reader.line_num)}: {exc}") from None
+    return parse_rows(catalog, eleccion, rows, source=path, until=until)
+
+
+def parse_rows(catalog: Catalog, eleccion: Eleccion, rows: list[list[str]], *, source="<feed>", first_line: int = 2,
+               until: int | None = None) -> ActaSet:
+    """Feed rows (already split, header excluded) -> ActaSet. Pure: a follower can parse only new lines.
+
+    The feed is appended in verification order, so a corte reads only its prefix. Fields are converted a
+    whole column at a time (textcols); the first bad cell is reported with its line and field.
+    """
+    path = source
+    expected = feed_header(eleccion)
+    width = len(expected)
+    if rows and not rows[-1]:
+        rows = rows[:-1]
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            raise InputError(f"{where(path, i + first_line)}: {len(row)} fields, expected {width}; the line is "
+                             "incomplete or has extra separators")
+    if not rows:
         return empty(eleccion)
-    return from_columns(eleccion, cols, n)
+    k = len(eleccion.columnas)
+    nb = len(FEED_BEFORE)
+    col = {name: j for j, name in enumerate(expected)}
+    transposed = list(zip(*rows))
+
+    def column(name):
+        return transposed[col[name]]
+
+    def check(bad, name):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            value = rows[i][col[name]] if name in col else ""
+            raise InputError(f"{where(path, i + first_line, name)}: bad value {value!r}; write a whole number"
+                             + (", '-', 'SIN DATO' or 'ILEGIBLE'" if name not in _ID_FIELDS else ""))
+
+    verif, bad = textcols.iso_to_epochs(column("FECHA_HORA_VERIFICACION"))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{where(path, i + first_line, 'FECHA_HORA_VERIFICACION')}: {rows[i][col['FECHA_HORA_VERIFICACION']]!r}"
+                         " is not an ISO 8601 time with offset")
+    if until is not None:
+        later = np.flatnonzero(verif > until)
+        if later.size:
+            keep = int(later[0])
+            if keep == 0:
+                return empty(eleccion)
+            rows, verif = rows[:keep], verif[:keep]
+            transposed = [c[:keep] for c in transposed]
+
+    ids = {}
+    for name in ("ENTIDAD", "SECCION", "ID_CASILLA", "EXT_CONTIGUA", "TIPO_ACTA", "REPRESENTANTES_PP_CI"):
+        ids[name], bad = textcols.text_to_ints(column(name), texts=False)
+        check(bad, name)
+    numbers = np.empty((len(rows), k + 4), dtype=np.int64)
+    for j in range(k + 4):
+        numbers[:, j], bad = textcols.text_to_ints(transposed[nb - 4 + j])
+        check(bad, expected[nb - 4 + j])
+    asentado, bad = textcols.text_to_ints(column("TOTAL_VOTOS_ASENTADO"))
+    check(bad, "TOTAL_VOTOS_ASENTADO")
+    times = {}
+    for name in ("FECHA_HORA_ACOPIO", "FECHA_HORA_CAPTURA"):
+        times[name], bad = textcols.iso_to_epochs(column(name))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{where(path, i + first_line, name)}: {rows[i][col[name]]!r} is not an ISO 8601 time with offset")
+    sin_acta = np.array(column("SIN_ACTA"), dtype=object)
+    odd = (sin_acta != "") & ~np.strings.startswith(sin_acta.astype(str), "SIN ACTA")
+    if odd.any():
+        i = int(np.flatnonzero(odd)[0])
+        raise InputError(f"{where(path, i + first_line, 'SIN_ACTA')}: {sin_acta[i]!r} is not a 'SIN ACTA POR …' reason")
+
+    tipo = np.array(column("TIPO_CASILLA"), dtype="<U1")
+    ci = catalog.locate(ids["ENTIDAD"], ids["SECCION"], tipo, ids["ID_CASILLA"], ids["EXT_CONTIGUA"])
+    inside = ci >= 0
+    arrays = catalog.casilla_arrays
+    safe = np.where(inside, ci, 0)
+    contest_of = catalog.contest_keys(eleccion)
+    return from_columns(eleccion, {
+        "entidad": ids["ENTIDAD"], "seccion": ids["SECCION"], "tipo_casilla": tipo, "id_casilla": ids["ID_CASILLA"],
+        "ext_contigua": ids["EXT_CONTIGUA"], "tipo_acta": ids["TIPO_ACTA"],
+        "ubicacion": np.where(inside, arrays["ubicacion"][safe], 1), "counts": numbers[:, :4],
+        "votes": numbers[:, 4:], "total_asentado": asentado,
+        "lista_nominal": np.where(inside, arrays["lista_nominal"][safe], 0),
+        "boletas": np.where(inside & (arrays["boletas"][safe] > 0), arrays["boletas"][safe], rules.BOLETAS_ESPECIAL),
+        "representantes": ids["REPRESENTANTES_PP_CI"], "sin_acta": sin_acta, "fuera_catalogo": ~inside,
+        "contienda": np.where(inside, contest_of[safe], ""), "casilla_idx": ci,
+        "mecanismo": np.array(column("MECANISMOS_TRASLADO"), dtype=object), "sha": np.array(column("SHA"), dtype=object),
+        "acopio": times["FECHA_HORA_ACOPIO"], "captura": times["FECHA_HORA_CAPTURA"], "verificacion": verif,
+        "origen": np.array(column("ORIGEN"), dtype=object),
+        "digitalizacion": np.array(column("DIGITALIZACION"), dtype=object),
+        "tipo_documento": np.array(column("TIPO_DOCUMENTO"), dtype=object),
+    }, len(rows))
+
+
+_ID_FIELDS = ("ENTIDAD", "SECCION", "ID_CASILLA", "EXT_CONTIGUA", "TIPO_ACTA", "REPRESENTANTES_PP_CI")
 
 
 def write_feed(actas: ActaSet, path: str | Path, tz) -> None:
     """Write an ActaSet as a feed file (the simulator's output, and a fixture writer for tests)."""
-    from .timefmt import iso
+    path = Path(path)
+    path.write_text(feed_text(actas, tz), encoding="utf-8")
 
-    el = actas.eleccion
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(feed_header(el))
-        vt = rules.vote_text
-        for i in range(len(actas)):
-            w.writerow([
-                int(actas.entidad[i]), int(actas.seccion[i]), actas.tipo_casilla[i], int(actas.id_casilla[i]),
-                int(actas.ext_contigua[i]), int(actas.tipo_acta[i]), *map(vt, actas.counts[i].tolist()),
-                *map(vt, actas.votes[i].tolist()), vt(int(actas.total_asentado[i])), int(actas.representantes[i]),
-                actas.sin_acta[i], actas.mecanismo[i], actas.sha[i], iso(int(actas.acopio[i]), tz),
-                iso(int(actas.captura[i]), tz), iso(int(actas.verificacion[i]), tz), actas.origen[i],
-                actas.digitalizacion[i], actas.tipo_documento[i],
-            ])
+
+def feed_text(actas: ActaSet, tz) -> str:
+    """The feed file's text; no field pregon writes needs CSV quoting."""
+    header = ",".join(feed_header(actas.eleccion))
+    if len(actas) == 0:
+        return header + "\n"
+    it = textcols.ints_to_text
+    iso = "iso"
+    columns = [it(actas.entidad), it(actas.seccion), actas.tipo_casilla.astype(object), it(actas.id_casilla),
+               it(actas.ext_contigua), it(actas.tipo_acta)]
+    columns += [it(actas.counts[:, j]) for j in range(actas.counts.shape[1])]
+    columns += [it(actas.votes[:, j]) for j in range(actas.votes.shape[1])]
+    columns += [it(actas.total_asentado), it(actas.representantes), actas.sin_acta, actas.mecanismo, actas.sha,
+                textcols.times_to_text(actas.acopio, tz, iso), textcols.times_to_text(actas.captura, tz, iso),
+                textcols.times_to_text(actas.verificacion, tz, iso), actas.origen, actas.digitalizacion,
+                actas.tipo_documento]
+    return header + "\n" + "\n".join(textcols.join_rows(columns, ",")) + "\n"

@@ -15,6 +15,8 @@ from functools import cached_property
 from itertools import combinations
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import InputError, where
 
 AMBITOS = ("nacional", "entidad", "distrito_federal", "distrito_local", "municipio")
@@ -84,6 +86,7 @@ class Entidad:
     distritos_locales: tuple[str, ...]  # names, index = number - 1
     distritos_federales: tuple[str, ...]
     municipios: tuple[str, ...]
+    siglas: str = ""  # the short name in file names (QROO, MOR, MEX)
 
     def nombre_de(self, ambito: str, numero: int) -> str:
         names = {
@@ -145,6 +148,21 @@ class Proceso:
     instituto: str = ""
 
 
+_TIPO_CODE = {t: i for i, t in enumerate(TIPOS_CASILLA)}
+
+
+def casilla_code(entidad, seccion, tipo, numero, ext):
+    """One int64 per casilla identification, ordered like the catalog (works on scalars and arrays)."""
+    if isinstance(tipo, np.ndarray):
+        t = np.zeros(tipo.shape, dtype=np.int64)
+        for name, code in _TIPO_CODE.items():
+            t[tipo == name] = code
+        t[~np.isin(tipo, TIPOS_CASILLA)] = 9
+    else:
+        t = _TIPO_CODE.get(tipo, 9)
+    return (((np.int64(entidad) * 100_000 + seccion) * 10 + t) * 1000 + numero) * 1000 + ext
+
+
 @dataclass
 class Catalog:
     proceso: Proceso
@@ -157,6 +175,56 @@ class Catalog:
     @cached_property
     def casilla_index(self) -> dict[tuple, int]:
         return {casilla_key(c.entidad, c.seccion, c.tipo, c.numero, c.ext_contigua): i for i, c in enumerate(self.casillas)}
+
+    @cached_property
+    def casilla_arrays(self) -> dict[str, np.ndarray]:
+        """Per-casilla fields as arrays, index = position in `casillas`."""
+        cs = self.casillas
+        arrays = {name: np.fromiter((getattr(c, name) for c in cs), dtype=np.int64, count=len(cs))
+                  for name in ("entidad", "seccion", "numero", "ext_contigua", "ubicacion", "lista_nominal", "boletas")}
+        arrays["tipo"] = np.array([c.tipo for c in cs], dtype="<U1")
+        arrays["code"] = casilla_code(arrays["entidad"], arrays["seccion"], arrays["tipo"], arrays["numero"],
+                                      arrays["ext_contigua"])
+        return arrays
+
+    def locate(self, entidad, seccion, tipo, numero, ext) -> np.ndarray:
+        """Catalog index of each identification, -1 where it matches no casilla (fuera de catálogo)."""
+        codes = self.casilla_arrays["code"]
+        order = self.__dict__.get("_code_order")
+        if order is None:
+            order = self.__dict__["_code_order"] = np.argsort(codes, kind="stable")
+        wanted = casilla_code(np.asarray(entidad), np.asarray(seccion), np.asarray(tipo), np.asarray(numero),
+                              np.asarray(ext))
+        sorted_codes = codes[order]
+        pos = np.clip(np.searchsorted(sorted_codes, wanted), 0, max(len(codes) - 1, 0))
+        found = sorted_codes[pos] == wanted if len(codes) else np.zeros(wanted.shape, dtype=bool)
+        return np.where(found, order[pos] if len(codes) else -1, -1)
+
+    def level_keys(self, level: str) -> list[str]:
+        """Each casilla's group key at a geographic level (sección, distrito, municipio, casilla)."""
+        cache = self.__dict__.setdefault("_level_keys", {})
+        if level not in cache:
+            if level == "casilla":
+                cache[level] = [c.clave for c in self.casillas]
+            elif level == "seccion":
+                cache[level] = [f"{c.entidad}-{c.seccion}" for c in self.casillas]
+            else:
+                by_sec = {k: f"{s.entidad}-{getattr(s, level)}" for k, s in self.secciones.items()}
+                cache[level] = [by_sec[(c.entidad, c.seccion)] for c in self.casillas]
+        return cache[level]
+
+    def contest_keys(self, eleccion: "Eleccion") -> np.ndarray:
+        """Each casilla's contest key in an election, as an object array."""
+        cache = self.__dict__.setdefault("_contest_keys", {})
+        if eleccion.clave not in cache:
+            if eleccion.ambito == "nacional":
+                keys = ["0"] * len(self.casillas)
+            elif eleccion.ambito == "entidad":
+                keys = [str(c.entidad) for c in self.casillas]
+            else:
+                keys = self.level_keys(eleccion.ambito)
+            cache[eleccion.clave] = np.array(keys, dtype=object)
+        return cache[eleccion.clave]
 
     def expected(self, eleccion: Eleccion) -> list[int]:
         """Indices of the casillas expected to produce an acta of this election (the catálogo de actas)."""
@@ -182,7 +250,7 @@ def coalition_columns(partidos: tuple[str, ...]) -> list[str]:
 def build_eleccion(
     clave: str, nombre: str, ambito: str, tipo_acta: int, tipo_acta_especial: int | None,
     partidos: list[str], contests: list[tuple[int, int, str]],
-    coaliciones: list[dict], independientes: list[dict],
+    coaliciones: list[dict], independientes: list[dict], orden: list[str] | None = None,
 ) -> Eleccion:
     """Assemble an election's columns and its contests' ballots.
 
@@ -201,6 +269,11 @@ def build_eleccion(
     max_ci = max((len(v) for v in ci_per_contest.values()), default=0)
     ci_cols = [f"CAND_IND_{i}" for i in range(1, max_ci + 1)]
     columnas = tuple(partidos) + tuple(coal_cols) + tuple(ci_cols) + (NO_REGISTRADOS, NULOS)
+    if orden is not None:
+        if sorted(orden) != sorted(columnas):
+            extra = sorted(set(orden) - set(columnas)) or sorted(set(columnas) - set(orden))
+            raise ValueError(f"columnas does not match the parties, coalitions and independents (check {extra[0]!r})")
+        columnas = tuple(orden)
 
     contiendas = {}
     for (entidad, numero, nombre_c), key in zip(contests, keys):
@@ -292,6 +365,7 @@ def load(directory: str | Path) -> Catalog:
             distritos_locales=tuple(e.get("distritos_locales", ())),
             distritos_federales=tuple(e.get("distritos_federales", ())),
             municipios=tuple(e.get("municipios", ())),
+            siglas=str(e.get("siglas", "")),
         )
         entidades[ent.id] = ent
     if not entidades:
@@ -351,10 +425,15 @@ def _load_eleccion(el: dict, i: int, path: Path, catalog: Catalog) -> Eleccion:
                              f"of this election")
         independientes.append({"contienda": key, "nombre": _str(c, "nombre", path, f"{ctx} independiente #{j}")})
     especial = el.get("tipo_acta_especial", el.get("tipo_acta", 1))
-    return build_eleccion(
-        clave, _str(el, "nombre", path, ctx), ambito, _int(el, "tipo_acta", path, ctx),
-        None if especial in (0, False) else int(especial), partidos, contests, coaliciones, independientes,
-    )
+    orden = el.get("columnas")
+    try:
+        return build_eleccion(
+            clave, _str(el, "nombre", path, ctx), ambito, _int(el, "tipo_acta", path, ctx),
+            None if especial in (0, False) else int(especial), partidos, contests, coaliciones, independientes,
+            [str(c) for c in orden] if orden is not None else None,
+        )
+    except ValueError as exc:
+        raise InputError(f"{path}: {ctx}: field 'columnas': {exc}") from None
 
 
 def _load_secciones(path: Path, entidades: dict[int, Entidad]) -> dict[tuple[int, int], Seccion]:
@@ -491,6 +570,8 @@ def dump_toml(catalog: Catalog, source: dict | None = None) -> str:
              f"timezone = {_q(p.timezone)}", f"instituto = {_q(p.instituto)}", ""]
     for e in sorted(catalog.entidades.values(), key=lambda e: e.id):
         lines += ["[[entidad]]", f"id = {e.id}", f"nombre = {_q(e.nombre)}"]
+        if e.siglas:
+            lines.append(f"siglas = {_q(e.siglas)}")
         for key in ("distritos_locales", "distritos_federales", "municipios"):
             vals = getattr(e, key)
             if vals:
@@ -502,16 +583,14 @@ def dump_toml(catalog: Catalog, source: dict | None = None) -> str:
         parties = [c for c in el.columnas if c in catalog.partidos]
         lines += ["[[eleccion]]", f"clave = {_q(el.clave)}", f"nombre = {_q(el.nombre)}", f"ambito = {_q(el.ambito)}",
                   f"tipo_acta = {el.tipo_acta}", f"tipo_acta_especial = {el.tipo_acta_especial or 0}",
-                  f"partidos = {_qlist(parties)}", ""]
+                  f"partidos = {_qlist(parties)}", f"columnas = {_qlist(el.columnas)}", ""]
         coalitions: dict[tuple, list[str]] = {}
-        names: dict[tuple, str] = {}
         for key, ct in el.contiendas.items():
             for cand in ct.candidaturas:
                 if cand.tipo == "coalicion":
-                    coalitions.setdefault(cand.partidos, []).append(key)
-                    names[cand.partidos] = cand.nombre
-        for members, keys in coalitions.items():
-            lines += ["[[eleccion.coalicion]]", f"nombre = {_q(names[members])}", f"partidos = {_qlist(members)}"]
+                    coalitions.setdefault((cand.partidos, cand.nombre), []).append(key)
+        for (members, nombre), keys in coalitions.items():
+            lines += ["[[eleccion.coalicion]]", f"nombre = {_q(nombre)}", f"partidos = {_qlist(members)}"]
             if len(keys) != len(el.contiendas):
                 lines.append(f"contiendas = {_qlist(keys)}")
             lines.append("")

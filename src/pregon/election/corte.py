@@ -151,21 +151,14 @@ class Frame:
         expected = np.zeros(len(catalog.casillas), dtype=bool)
         expected[catalog.expected(eleccion)] = True
         self.expected = expected
-        keys_per_level: dict[str, list] = {lvl: [] for lvl in LEVELS}
-        for c in catalog.casillas:
-            s = catalog.secciones[(c.entidad, c.seccion)]
-            keys_per_level["contienda"].append(eleccion.contienda_clave(c.entidad, s))
-            keys_per_level["distrito_local"].append(f"{c.entidad}-{s.distrito_local}")
-            keys_per_level["distrito_federal"].append(f"{c.entidad}-{s.distrito_federal}")
-            keys_per_level["municipio"].append(f"{c.entidad}-{s.municipio}")
-            keys_per_level["seccion"].append(f"{c.entidad}-{c.seccion}")
-            keys_per_level["casilla"].append(c.clave)
         self.keys: dict[str, list] = {}
         self.group: dict[str, np.ndarray] = {}
-        for lvl, per_casilla in keys_per_level.items():
+        for lvl in LEVELS:
+            per_casilla = list(catalog.contest_keys(eleccion)) if lvl == "contienda" else catalog.level_keys(lvl)
             uniq = list(dict.fromkeys(per_casilla))  # catalog order: entity, sección, casilla
             if lvl == "contienda":
-                uniq = [k for k in eleccion.contiendas if k in set(uniq)]
+                present = set(uniq)
+                uniq = [k for k in eleccion.contiendas if k in present]
             pos = {k: i for i, k in enumerate(uniq)}
             self.keys[lvl] = uniq
             self.group[lvl] = np.fromiter((pos[k] for k in per_casilla), dtype=np.int64, count=len(per_casilla))
@@ -211,37 +204,33 @@ class EleccionCorte:
         counted = a.contabilizada[inside]
         especial = a.tipo_casilla[inside] == "S"
         total = a.total[inside]
-        k = len(self.eleccion.columnas)
+        lista = a.lista_nominal[inside]
+        zeros = np.zeros(n_groups, dtype=np.int64)
 
         def count(mask):
             return np.bincount(g[mask], minlength=n_groups).astype(np.int64)
 
-        def summed(values, mask):
-            return _group_sum(g[mask], values[mask], n_groups)
+        # One sort of the counted actas by group serves every sum of this level.
+        gc = g[counted]
+        order = np.argsort(gc, kind="stable")
+        gs = gc[order]
+        starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]]) if gs.size else np.zeros(0, dtype=np.int64)
 
-        votes = _group_sum(g[counted], a.votes[inside][counted].clip(min=0), n_groups, width=k)
-        zeros = np.zeros(n_groups, dtype=np.int64)
+        def summed(values):
+            out = np.zeros((n_groups,) + values.shape[1:], dtype=np.int64)
+            if gs.size:
+                out[gs[starts]] = np.add.reduceat(values[counted][order].astype(np.int64), starts, axis=0)
+            return out
+
+        votes = summed(a.votes[inside].clip(min=0))
         return GroupTable(
             self.eleccion.columnas, keys, f.esperadas[level], zeros, count(np.ones_like(counted)), count(counted),
-            count(a.inconsistente[inside]), summed(a.lista_nominal[inside], counted), summed(total, counted),
-            summed(total, counted & ~especial), votes, self.final,
+            count(a.inconsistente[inside]), summed(lista), summed(total),
+            summed(np.where(especial, 0, total)), votes, self.final,
         )
 
     def contienda(self, key: str) -> Contienda:
         return self.eleccion.contiendas[key]
-
-
-def _group_sum(groups: np.ndarray, values: np.ndarray, n_groups: int, width: int | None = None) -> np.ndarray:
-    """Exact int64 sums of `values` rows per group id (sorted reduceat; no float weights)."""
-    shape = (n_groups,) if width is None else (n_groups, width)
-    out = np.zeros(shape, dtype=np.int64)
-    if groups.size == 0:
-        return out
-    order = np.argsort(groups, kind="stable")
-    g = groups[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    out[g[starts]] = np.add.reduceat(values[order].astype(np.int64), starts, axis=0)
-    return out
 
 
 @dataclass

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import InputError
 from . import actas as actas_mod
-from . import rules
+from . import rules, textcols
 from .catalog import (Candidatura, Casilla, Catalog, Contienda, Eleccion, Entidad, Proceso, Seccion,
                       casilla_key)
 from .corte import HEADER_FIELDS, Corte, EleccionCorte, Frame
@@ -59,7 +59,7 @@ class Database:
     header_names: list[str]
     header_values: list[str]
     columns: list[str]
-    rows: list[list[str]]
+    rows: list[tuple[str, ...]] | list[list[str]]
     sep: str = "|"
     sep_line: bool = True
     source: str = ""
@@ -128,56 +128,53 @@ def from_corte(ec: EleccionCorte, instant: datetime, tz) -> Database:
     id_col, name_col, geo_ambito = GEO[el.ambito]
     columns = ["CLAVE_CASILLA", "CLAVE_ACTA", "ID_ESTADO", "ESTADO", id_col, name_col, *BEFORE_VOTES,
                *el.columnas, *AFTER_VOTES, *a.extra]
-    order = _row_order(ec, geo_ambito)
-    vt = rules.vote_text
-    cache: dict[int, str] = {}
-
-    def when(epoch: int) -> str:
-        s = cache.get(epoch)
-        if s is None:
-            s = cache[epoch] = "" if epoch == NO_TIME else datetime.fromtimestamp(epoch, tz).strftime(TIME_FMT)
-        return s
-
-    geo_num = _geo_numbers(ec, geo_ambito)
-    counts = a.counts.tolist()
-    votes = a.votes.tolist()
-    rows = []
-    for i in order.tolist():
-        ent, sec = int(a.entidad[i]), int(a.seccion[i])
-        fuera = bool(a.fuera_catalogo[i])
-        clave = f"{ent:02d}{sec:04d}{a.tipo_casilla[i]}{int(a.id_casilla[i]):02d}{int(a.ext_contigua[i]):02d}"
-        tipo_acta = 0 if fuera else int(a.tipo_acta[i])
-        entidad = cat.entidades.get(ent)
-        num = int(geo_num[i])
-        rows.append([
-            f'="{clave}"', f"{clave}{tipo_acta:02d}", str(ent), entidad.nombre if entidad else "", str(num),
-            entidad.nombre_de(geo_ambito, num) if entidad and num else "", str(sec), str(int(a.id_casilla[i])),
-            str(a.tipo_casilla[i]), str(int(a.ext_contigua[i])), str(int(a.ubicacion[i])), str(tipo_acta),
-            *map(vt, counts[i]), *map(vt, votes[i]), vt(int(a.total_asentado[i])), str(int(a.total[i])),
-            str(int(a.lista_nominal[i])), str(int(a.representantes[i])), a.observacion_texto(i),
-            "1" if a.contabilizada[i] else "0", str(a.mecanismo[i]), str(a.sha[i]), when(int(a.acopio[i])),
-            when(int(a.captura[i])), when(int(a.verificacion[i])), str(a.origen[i]), str(a.digitalizacion[i]),
-            str(a.tipo_documento[i]), *(str(v[i]) for v in a.extra.values()),
-        ])
-    return Database(el.nombre, corte_label(instant.astimezone(tz)), list(HEADER_FIELDS), ec.tally.header_values(),
-                    columns, rows)
+    header = Database(el.nombre, corte_label(instant.astimezone(tz)), list(HEADER_FIELDS), ec.tally.header_values(),
+                      columns, [])
+    if len(a) == 0:
+        return header
+    geo = _geo_numbers(ec, geo_ambito)
+    order = _row_order(a, geo)
+    a, geo = a.take(order), geo[order]
+    it = textcols.ints_to_text
+    fuera = a.fuera_catalogo
+    tipo_acta = np.where(fuera, 0, a.tipo_acta)
+    clave = (np.char.zfill(a.entidad.astype(str), 2).astype(object) + np.char.zfill(a.seccion.astype(str), 4)
+             + a.tipo_casilla.astype(object) + np.char.zfill(a.id_casilla.astype(str), 2)
+             + np.char.zfill(a.ext_contigua.astype(str), 2))
+    names = {e.id: e.nombre for e in cat.entidades.values()}
+    ent_name = np.array([names.get(e, "") for e in range(int(a.entidad.max()) + 1)], dtype=object)[a.entidad]
+    geo_names = np.array([cat.entidades[e].nombre_de(geo_ambito, n) if e in cat.entidades and n else ""
+                          for e, n in zip(a.entidad.tolist(), geo.tolist())], dtype=object)
+    when = lambda t: textcols.times_to_text(t, tz, TIME_FMT)  # noqa: E731
+    cols = [
+        '="' + clave + '"', clave + np.char.zfill(tipo_acta.astype(str), 2), it(a.entidad), ent_name, it(geo),
+        geo_names, it(a.seccion), it(a.id_casilla), a.tipo_casilla.astype(object), it(a.ext_contigua),
+        it(a.ubicacion), it(tipo_acta), *(it(a.counts[:, j]) for j in range(a.counts.shape[1])),
+        *(it(a.votes[:, j]) for j in range(a.votes.shape[1])), it(a.total_asentado), it(a.total),
+        it(a.lista_nominal), it(a.representantes), a.observaciones(),
+        np.where(a.contabilizada, "1", "0").astype(object), a.mecanismo, a.sha, when(a.acopio), when(a.captura),
+        when(a.verificacion), a.origen, a.digitalizacion, a.tipo_documento, *a.extra.values(),
+    ]
+    header.rows = list(zip(*(np.asarray(c, dtype=object).tolist() for c in cols)))
+    return header
 
 
 def _geo_numbers(ec: EleccionCorte, geo_ambito: str) -> np.ndarray:
     """Each acta's distrito or municipio; 0 for fuera de catálogo (its identification is not trusted)."""
     a, cat = ec.actas, ec.frame.catalog
-    out = np.zeros(len(a), dtype=np.int64)
-    for i, (ent, sec, fuera) in enumerate(zip(a.entidad.tolist(), a.seccion.tolist(), a.fuera_catalogo.tolist())):
-        s = None if fuera else cat.secciones.get((ent, sec))
-        if s is not None:
-            out[i] = getattr(s, geo_ambito)
-    return out
+    per_casilla = cat.__dict__.setdefault("_geo_numbers", {})
+    if geo_ambito not in per_casilla:
+        per_casilla[geo_ambito] = np.fromiter(
+            (getattr(cat.secciones[(c.entidad, c.seccion)], geo_ambito) for c in cat.casillas), dtype=np.int64,
+            count=len(cat.casillas))
+    numbers = per_casilla[geo_ambito]
+    if numbers.size == 0:
+        return np.zeros(len(a), dtype=np.int64)
+    return np.where(a.casilla_idx >= 0, numbers[np.clip(a.casilla_idx, 0, None)], 0)
 
 
-def _row_order(ec: EleccionCorte, geo_ambito: str) -> np.ndarray:
+def _row_order(a, geo: np.ndarray) -> np.ndarray:
     """Entity, distrito, sección, tipo, casilla, ext_contigua; fuera de catálogo last (PREP_RULES.md)."""
-    a = ec.actas
-    geo = _geo_numbers(ec, geo_ambito)
     tipo_rank = np.searchsorted(np.array(sorted("BCEMS")), a.tipo_casilla)
     return np.lexsort((a.tipo_acta, a.ext_contigua, a.id_casilla, tipo_rank, a.seccion, geo, a.entidad,
                        a.fuera_catalogo))
@@ -442,7 +439,10 @@ def file_names(catalog: Catalog, eleccion: Eleccion, instant: datetime) -> tuple
 def _entity_code(catalog: Catalog) -> str:
     if len(catalog.entidades) != 1:
         return "NAL"
-    name = next(iter(catalog.entidades.values())).nombre
+    entidad = next(iter(catalog.entidades.values()))
+    if entidad.siglas:
+        return entidad.siglas
+    name = entidad.nombre
     return re.sub(r"[^A-Z0-9]", "", name.upper())[:6] or "ENT"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from . import csvdb, rules
 from .corte import HEADER_FIELDS
@@ -45,7 +45,16 @@ def recount(db: csvdb.Database, *, final: bool | None = None, boletas_especial: 
     corte = csvdb.to_corte(db, final=final, boletas_especial=boletas_especial, excede_con_nulos=excede_con_nulos)
     ec = next(iter(corte.elecciones.values()))
     published = db.header()
-    recomputed = dict(zip(HEADER_FIELDS, ec.tally.header_values()))
+    tally = ec.tally
+    if final is None:
+        # A database does not say whether it is the last corte; its participation figure does, once its
+        # totals are recounted: C_CS over the lista nominal in the last corte, S_CS before it.
+        shown = published.get("PORCENTAJE_PARTICIPACION_CIUDADANA", "").strip()
+        for candidate in (tally.final, not tally.final):
+            if replace(tally, final=candidate).participacion == shown:
+                tally = replace(tally, final=candidate)
+                break
+    recomputed = dict(zip(HEADER_FIELDS, tally.header_values()))
     header, diffs = [], []
     for name in HEADER_FIELDS:
         if name not in published:
@@ -67,4 +76,4 @@ def recount(db: csvdb.Database, *, final: bool | None = None, boletas_especial: 
             diffs.append(Difference(clave, "CONTABILIZADA", pub_cont, rec_cont))
         if row[i_total].strip() != str(int(a.total[i])):
             diffs.append(Difference(clave, "TOTAL_VOTOS_CALCULADO", row[i_total].strip(), str(int(a.total[i]))))
-    return RecountResult(db.source, db.eleccion, db.corte_label, ec.final, header, len(db.rows), diffs)
+    return RecountResult(db.source, db.eleccion, db.corte_label, tally.final, header, len(db.rows), diffs)
