@@ -1,7 +1,6 @@
 """Catalog and feed files: they round-trip, and every bad file gets one line naming file, line and field."""
 
 import zipfile
-from datetime import timedelta
 
 import pytest
 

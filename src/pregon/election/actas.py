@@ -290,8 +290,9 @@ def write_feed(actas: ActaSet, path: str | Path, tz) -> None:
     path.write_text(feed_text(actas, tz), encoding="utf-8")
 
 
-def feed_text(actas: ActaSet, tz) -> str:
-    """The feed file's text; no field pregon writes needs CSV quoting."""
+def feed_text(actas, tz) -> str:
+    """The feed file's text; no field pregon writes needs CSV quoting. `actas` is an ActaSet or anything with
+    its feed fields (the simulator's Feed)."""
     header = ",".join(feed_header(actas.eleccion))
     if len(actas) == 0:
         return header + "\n"

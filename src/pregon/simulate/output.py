@@ -19,7 +19,7 @@ import numpy as np
 
 from ..election import catalog as catalog_mod
 from ..election import rules
-from ..election.actas import feed_header
+from ..election import actas as actas_mod
 from ..election.timefmt import NO_TIME, iso, zone
 from ..errors import InputError
 from .model import Feed, Simulation
@@ -29,32 +29,8 @@ GENERATOR = "pregon.simulate/1"
 
 
 def feed_text(feed: Feed, tz) -> str:
-    """The feed file's text: header line, then one line per acta."""
-    header = ",".join(feed_header(feed.eleccion))
-    n = len(feed)
-    if n == 0:
-        return header + "\n"
-    ints = [feed.entidad, feed.seccion, feed.id_casilla, feed.ext_contigua, feed.tipo_acta, feed.counts,
-            feed.votes, feed.total_asentado, feed.representantes]
-    top = max(int(a.max()) for a in ints)
-    lut = np.array([rules.CODE_TO_TEXT[c] for c in (rules.ILEGIBLE, rules.SIN_DATO, rules.NO_APLICA)]
-                   + [str(i) for i in range(top + 1)], dtype=object)
-    text = lambda a: lut[np.asarray(a) + 3]  # noqa: E731
-
-    times = np.concatenate([feed.acopio, feed.captura, feed.verificacion])
-    uniq = np.unique(times)
-    labels = np.array([iso(int(x), tz) if x != NO_TIME else "" for x in uniq.tolist()], dtype=object)
-    when = lambda a: labels[np.searchsorted(uniq, a)]  # noqa: E731
-
-    columns = [text(feed.entidad), text(feed.seccion), feed.tipo_casilla.astype(object), text(feed.id_casilla),
-               text(feed.ext_contigua), text(feed.tipo_acta)]
-    columns += [text(feed.counts[:, j]) for j in range(feed.counts.shape[1])]
-    columns += [text(feed.votes[:, j]) for j in range(feed.votes.shape[1])]
-    columns += [text(feed.total_asentado), text(feed.representantes), feed.sin_acta, feed.mecanismo, feed.sha,
-                when(feed.acopio), when(feed.captura), when(feed.verificacion), feed.origen, feed.digitalizacion,
-                feed.tipo_documento]
-    lines = [",".join(row) for row in zip(*(c.tolist() for c in columns))]
-    return header + "\n" + "\n".join(lines) + "\n"
+    """The feed file's text (a Feed carries every field `actas.feed_text` writes)."""
+    return actas_mod.feed_text(feed, tz)
 
 
 def _toml_str(s: str) -> str:
