@@ -156,16 +156,6 @@ def feed_header(eleccion: Eleccion) -> list[str]:
     return [*FEED_BEFORE, *eleccion.columnas, *FEED_AFTER]
 
 
-def parse_time(text: str) -> int:
-    """ISO 8601 with offset -> epoch seconds; blank -> NO_TIME."""
-    if not text:
-        return NO_TIME
-    t = datetime.fromisoformat(text)
-    if t.tzinfo is None:
-        raise ValueError("time without UTC offset")
-    return int(t.timestamp())
-
-
 def load_feed(catalog: Catalog, eleccion: Eleccion, path: str | Path, *, until: int | None = None) -> ActaSet:
     """Read `actas/<CLAVE>.csv`. With `until` (epoch s), keep only the prefix verified by then."""
     path = Path(path)

@@ -314,7 +314,6 @@ def to_corte(db: Database, *, final: bool | None = None, boletas_especial: int =
     extra = {c: [] for c in extra_names}
     tipo_acta_normal: dict[int, int] = {}
     tipo_acta_especial: dict[int, int] = {}
-    np.zeros(len(vote_cols), dtype=bool)
     per_contest_used: dict[str, set] = {}
 
     for n, row in enumerate(db.rows, start=1):
