@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import CheckFailed, InputError
+from ..errors import CheckFailed
 from ..election import corte as corte_mod
 from ..election import csvdb, recount as recount_mod
 from ..election.timefmt import parse_instant, zone

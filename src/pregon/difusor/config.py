@@ -1,0 +1,223 @@
+"""difusor.toml: where the receiver keeps things, whom it trusts, when it publishes, what it runs after.
+
+```toml
+[difusor]
+id = "el-diario"                 # this difusor's id (notices addressed to others are ignored)
+root = "/var/lib/pregon"         # base of every path below that is relative or omitted
+election = "MOR-2024"            # optional: refuse packages for any other election from the first one on
+public_keys = ["keys/instituto.pub"]   # minisign public key files (relative to the config) or base64 lines
+# inbox = "inbox"  archive = "archive"  releases = "releases"  state = "state"
+# journal = "journal.jsonl"  status = "status.json"  current = "current" (the symlink the web server serves)   (all under root by default)
+require_marker = false           # true: act on X.tar.gz only once X.tar.gz.minisig or X.tar.gz.ready arrives
+poll_interval = 1.0              # seconds, the bounded wait of the watcher (no busy loop)
+min_free_mb = 256                # below this on the releases/archive disk: journal disk-low, do not stage
+syslog = true                    # also send each journal entry to syslog (journald picks it up)
+
+[window]
+start = "2024-06-02T20:00"       # local time in tz; before it the public path shows a placeholder
+end = "2024-06-03T23:59"         # after it the last cut stays published; later packages are archived only
+tz = "America/Mexico_City"
+
+[pull]                           # optional: poll the institute instead of (or besides) push
+url = "https://prep.example.mx/publicado/index.json"
+interval = 30                    # seconds between conditional GETs of the index
+timeout = 30                     # seconds per request
+max_mb = 2048                    # size cap of one package
+
+[hooks]
+on_activate = "curl -fsS -X PURGE https://cdn.example/json/main.json"   # optional, run by /bin/sh after each swap
+
+[serve]
+host = "0.0.0.0"
+port = 8080
+server_name = "prep.example.mx"
+access_log = "access.log"
+frame_ancestors = "'self' https://www.example.mx"
+tls_certificate = ""             # set both to make webconfig emit an HTTPS server
+tls_certificate_key = ""
+rate_limit = 0                   # requests per second per client IP; 0 disables
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import InputError
+from ..package.keys import PublicKey, load_public_key, parse_public_key
+
+_DIFUSOR_KEYS = {"id", "root", "election", "public_keys", "inbox", "archive", "releases", "state", "journal",
+                 "status", "current", "require_marker", "poll_interval", "min_free_mb", "syslog"}
+_WINDOW_KEYS = {"start", "end", "tz"}
+_HOOK_KEYS = {"on_activate"}
+_PULL_KEYS = {"url", "interval", "timeout", "max_mb"}
+_SERVE_KEYS = {"host", "port", "server_name", "access_log", "frame_ancestors", "tls_certificate",
+               "tls_certificate_key", "rate_limit"}
+
+
+@dataclass
+class ServeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    server_name: str = "_"
+    access_log: Path | None = None
+    frame_ancestors: str = "'self'"
+    tls_certificate: str = ""
+    tls_certificate_key: str = ""
+    rate_limit: int = 0
+
+
+@dataclass
+class Config:
+    root: Path
+    id: str = "difusor"
+    election: str | None = None
+    public_keys: list[PublicKey] = field(default_factory=list)
+    inbox: Path | None = None
+    archive: Path | None = None
+    releases: Path | None = None
+    state: Path | None = None
+    journal: Path | None = None
+    status: Path | None = None
+    current: Path | None = None
+    require_marker: bool = False
+    poll_interval: float = 1.0
+    min_free_mb: int = 256
+    syslog: bool = False
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Mexico_City"))
+    on_activate: str | None = None
+    serve: ServeConfig = field(default_factory=ServeConfig)
+    source: Path | None = None
+    pull: object | None = None  # pull.PullConfig when [pull] is configured
+
+    def __post_init__(self):
+        self.root = Path(self.root)
+        for name, default in (("inbox", "inbox"), ("archive", "archive"), ("releases", "releases"),
+                              ("state", "state"), ("journal", "journal.jsonl"), ("status", "status.json"),
+                              ("current", "current")):
+            value = getattr(self, name)
+            value = Path(default) if value is None else Path(value)
+            setattr(self, name, value if value.is_absolute() else self.root / value)
+
+
+def _check_keys(table: dict, allowed: set, where: str) -> None:
+    extra = sorted(set(table) - allowed)
+    if extra:
+        raise InputError(f"{where}: unknown key {extra[0]!r} (known: {', '.join(sorted(allowed))})")
+
+
+def _time(value, tz: ZoneInfo, where: str) -> datetime:
+    if isinstance(value, datetime):
+        t = value
+    elif isinstance(value, str):
+        try:
+            t = datetime.fromisoformat(value)
+        except ValueError:
+            raise InputError(f"{where}: not an ISO 8601 time: {value!r}") from None
+    else:
+        raise InputError(f"{where}: expected a time such as \"2024-06-02T20:00\"")
+    return t.replace(tzinfo=tz) if t.tzinfo is None else t
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check difusor.toml; InputError names the key that is wrong."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file (write a difusor.toml; see docs/difusor-operations.md)") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    return config_from_dict(data, base=path.parent, source=path)
+
+
+def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> Config:
+    where = str(source or "difusor.toml")
+    _check_keys(data, {"difusor", "window", "hooks", "serve", "pull"}, where)
+    d = data.get("difusor", {})
+    w = data.get("window", {})
+    h = data.get("hooks", {})
+    s = data.get("serve", {})
+    _check_keys(d, _DIFUSOR_KEYS, f"{where} [difusor]")
+    _check_keys(w, _WINDOW_KEYS, f"{where} [window]")
+    _check_keys(h, _HOOK_KEYS, f"{where} [hooks]")
+    _check_keys(s, _SERVE_KEYS, f"{where} [serve]")
+    pl = data.get("pull", {})
+    _check_keys(pl, _PULL_KEYS, f"{where} [pull]")
+    pull = None
+    if pl:
+        from .pull import PullConfig, check_url
+
+        if "url" not in pl:
+            raise InputError(f"{where} [pull]: url is required (the institute's index.json)")
+        try:
+            check_url(str(pl["url"]))
+        except ValueError as exc:
+            raise InputError(f"{where} [pull] {exc}") from None
+        pull = PullConfig(url=str(pl["url"]), interval=float(pl.get("interval", 30)),
+                          timeout=float(pl.get("timeout", 30)), max_bytes=int(pl.get("max_mb", 2048)) << 20)
+        if not 1 <= pull.interval <= 3600:
+            raise InputError(f"{where} [pull] interval: between 1 and 3600 seconds")
+
+    def rel(p):
+        p = Path(p)
+        return p if p.is_absolute() else base / p
+
+    root = rel(d.get("root", "."))
+    keys = []
+    for i, entry in enumerate(d.get("public_keys", [])):
+        if not isinstance(entry, str):
+            raise InputError(f"{where} [difusor] public_keys[{i}]: expected a file path or a base64 key line")
+        candidate = rel(entry)
+        if candidate.exists():
+            keys.append(load_public_key(candidate))
+        else:
+            try:
+                keys.append(parse_public_key(entry, f"{where} [difusor] public_keys[{i}]"))
+            except InputError:
+                raise InputError(f"{where} [difusor] public_keys[{i}]: {entry!r} is neither a key file nor a "
+                                 "base64 minisign public key") from None
+    try:
+        tz = ZoneInfo(w.get("tz", "America/Mexico_City"))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"{where} [window] tz: unknown time zone {w.get('tz')!r}") from None
+    start = _time(w["start"], tz, f"{where} [window] start") if "start" in w else None
+    end = _time(w["end"], tz, f"{where} [window] end") if "end" in w else None
+    if start and end and end <= start:
+        raise InputError(f"{where} [window]: end must be later than start")
+    serve = ServeConfig(
+        host=str(s.get("host", "127.0.0.1")), port=int(s.get("port", 8080)),
+        server_name=str(s.get("server_name", "_")),
+        access_log=rel(s["access_log"]) if s.get("access_log") else None,
+        frame_ancestors=str(s.get("frame_ancestors", "'self'")),
+        tls_certificate=str(s.get("tls_certificate", "")), tls_certificate_key=str(s.get("tls_certificate_key", "")),
+        rate_limit=int(s.get("rate_limit", 0)),
+    )
+    if bool(serve.tls_certificate) != bool(serve.tls_certificate_key):
+        raise InputError(f"{where} [serve]: set both tls_certificate and tls_certificate_key, or neither")
+    cfg = Config(
+        root=root, id=str(d.get("id", "difusor")), election=d.get("election"), public_keys=keys,
+        inbox=_opt(d, "inbox", rel), archive=_opt(d, "archive", rel), releases=_opt(d, "releases", rel),
+        state=_opt(d, "state", rel), journal=_opt(d, "journal", rel), status=_opt(d, "status", rel),
+        current=_opt(d, "current", rel), require_marker=bool(d.get("require_marker", False)),
+        poll_interval=float(d.get("poll_interval", 1.0)), min_free_mb=int(d.get("min_free_mb", 256)),
+        syslog=bool(d.get("syslog", True)), window_start=start, window_end=end, tz=tz,
+        on_activate=h.get("on_activate") or None, serve=serve, source=source, pull=pull,
+    )
+    if not 0.05 <= cfg.poll_interval <= 60:
+        raise InputError(f"{where} [difusor] poll_interval: between 0.05 and 60 seconds")
+    return cfg
+
+
+def _opt(d, key, rel):
+    return rel(d[key]) if key in d else None
+
+
+def utc(t: datetime) -> datetime:
+    return t.astimezone(timezone.utc)
