@@ -139,7 +139,8 @@ def load_config(path: str | Path) -> Config:
 
 def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> Config:
     where = str(source or "difusor.toml")
-    _check_keys(data, {"difusor", "window", "hooks", "serve", "pull"}, where)
+    # [registro] is the difusor's registration data; the memoria técnica reads and checks it.
+    _check_keys(data, {"difusor", "window", "hooks", "serve", "pull", "registro"}, where)
     d = data.get("difusor", {})
     w = data.get("window", {})
     h = data.get("hooks", {})
