@@ -1,0 +1,281 @@
+"""Building packages on the institute's side: full, delta and notice, byte-for-byte reproducible.
+
+Reproducible means: the same site, sequence and options give the same .tar.gz (members sorted, fixed
+owner/mode/mtime, PAX format, gzip header without name or time). Nothing is read from the wall clock; the
+creation time defaults to the corte instant. The result is refused here, not at a thousand difusores, if
+verify would refuse it: names are checked with the same rules and the manifest is re-parsed before signing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import tarfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ..errors import InputError
+from .errors import PackageRefused
+from .fsio import atomic_file
+from .keys import PublicKey, SecretKey
+from .limits import DEFAULT_LIMITS, Limits
+from .manifest import (MANIFEST_NAME, NOTICE_TYPES, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME, FileEntry,
+                       KeyChanges, Manifest, Notice, parse_manifest, parse_time, tree_digest)
+from .paths import find_collision, path_problem
+
+DEFAULT_TTL = timedelta(hours=48)
+GZIP_LEVEL = 6
+MAIN_JSON = "json/main.json"
+_TTL_RE = re.compile(r"(\d+)([smhd])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_ttl(text: str) -> timedelta:
+    """'90m', '24h', '14d', '3600s'."""
+    m = _TTL_RE.fullmatch(text.strip())
+    if not m or int(m.group(1)) == 0:
+        raise InputError(f"TTL {text!r}: expected a positive number followed by s, m, h or d (e.g. 48h)")
+    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+
+
+def parse_instant(text: str, what: str) -> datetime:
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise InputError(f"{what} {text!r}: expected ISO 8601 with a UTC offset, "
+                         "e.g. 2024-06-02T22:40:00-06:00") from None
+
+
+def scan_site(site: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> tuple[FileEntry, ...]:
+    """Every regular file under `site`, sorted, with size and SHA-256. Symlinks and specials are errors:
+    a difusor must get the same bytes whatever its file system does with links."""
+    root = Path(site)
+    if not root.is_dir():
+        raise InputError(f"{root}: not a site directory")
+    found: list[tuple[str, Path]] = []
+
+    def walk(d: Path, prefix: str) -> None:
+        with os.scandir(d) as it:
+            for e in it:
+                rel = prefix + e.name
+                if e.is_symlink():
+                    raise InputError(f"{root}/{rel}: symbolic links are not packaged; copy the file instead")
+                if e.is_dir(follow_symlinks=False):
+                    walk(Path(e.path), rel + "/")
+                elif e.is_file(follow_symlinks=False):
+                    found.append((rel, Path(e.path)))
+                else:
+                    raise InputError(f"{root}/{rel}: not a regular file or directory")
+
+    walk(root, "")
+    if len(found) > limits.max_files:
+        raise InputError(f"{root}: {len(found)} files, over the limit of {limits.max_files}")
+    entries = []
+    for rel, p in sorted(found):
+        problem = path_problem(rel, limits)
+        if problem:
+            raise InputError(f"{root}/{rel!r}: {problem}; rename it")
+        with open(p, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+        entries.append(FileEntry(rel, size, digest))
+    clash = find_collision(e.path for e in entries)
+    if clash:
+        raise InputError(f"{root}: {clash[0]!r} and {clash[1]!r}: {clash[2]}")
+    return tuple(entries)
+
+
+@dataclass(frozen=True)
+class SiteIdentity:
+    """What the site says about itself in json/main.json (each part optional)."""
+
+    election: str | None = None
+    corte_sequence: int | None = None
+    instant: datetime | None = None
+    issuer: str | None = None
+
+
+def read_identity(site: str | os.PathLike) -> SiteIdentity:
+    path = Path(site) / MAIN_JSON
+    try:
+        obj = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return SiteIdentity()
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read the corte identity: {exc}") from None
+    proceso = obj.get("proceso") if isinstance(obj, dict) else None
+    corte = obj.get("corte") if isinstance(obj, dict) else None
+    proceso = proceso if isinstance(proceso, dict) else {}
+    corte = corte if isinstance(corte, dict) else {}
+    election, seq, instant, issuer = proceso.get("id"), corte.get("secuencia"), corte.get("instante"), proceso.get("instituto")
+    if election is not None and not isinstance(election, str):
+        raise InputError(f"{path}: field proceso.id must be a string")
+    if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 0):
+        raise InputError(f"{path}: field corte.secuencia must be a non-negative integer")
+    if instant is not None:
+        if not isinstance(instant, str):
+            raise InputError(f"{path}: field corte.instante must be a string")
+        instant = parse_instant(instant, f"{path}: field corte.instante")
+    return SiteIdentity(election, seq, instant, issuer if isinstance(issuer, str) else None)
+
+
+class _HashingReader(io.RawIOBase):
+    """Feeds tarfile while hashing, so a file that changes between scan and packaging is caught."""
+
+    def __init__(self, f):
+        self.f, self.h = f, hashlib.sha256()
+
+    def read(self, n=-1):
+        data = self.f.read(n)
+        self.h.update(data)
+        return data
+
+
+def _tarinfo(name: str, size: int, mtime: int) -> tarfile.TarInfo:
+    ti = tarfile.TarInfo(name)
+    ti.size, ti.mtime, ti.mode, ti.type = size, mtime, 0o644, tarfile.REGTYPE
+    ti.uid = ti.gid = 0
+    ti.uname = ti.gname = ""
+    return ti
+
+
+def write_archive(out: str | os.PathLike, manifest: Manifest, signature: bytes, site: Path | None,
+                  carried: Sequence[str]) -> None:
+    """Write the .tar.gz (atomically: a difusor pulling never sees half a package under the final name)."""
+    out = Path(out)
+    mtime = int((manifest.corte_instant or manifest.created).timestamp())
+    files = manifest.file_map
+    with atomic_file(out) as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0) as gz:
+            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tar:
+                control = [(MANIFEST_NAME, manifest.encode()), (SIGNATURE_NAME, signature)]
+                if manifest.kind != "notice":
+                    control.append((SUMS_NAME, manifest.sha256sums()))
+                for name, data in control:
+                    tar.addfile(_tarinfo(name, len(data), mtime), io.BytesIO(data))
+                for rel in carried:
+                    entry = files[rel]
+                    with open(site / rel, "rb") as f:
+                        reader = _HashingReader(f)
+                        tar.addfile(_tarinfo(SITE_PREFIX + rel, entry.size, mtime), reader)
+                        if reader.h.hexdigest() != entry.sha256 or os.fstat(f.fileno()).st_size != entry.size:
+                            raise InputError(f"{site / rel}: changed while the package was being built; "
+                                             "build again once the site is complete")
+
+
+def _key_changes(add: Sequence[PublicKey], revoke: Sequence[str]) -> KeyChanges | None:
+    if not add and not revoke:
+        return None
+    return KeyChanges(tuple(add), tuple(sorted(set(revoke))))
+
+
+def _finish(manifest: Manifest, key: SecretKey, limits: Limits) -> tuple[Manifest, bytes]:
+    """Re-parse what we are about to sign, so a package verify would refuse is never sent."""
+    data = manifest.encode()
+    try:
+        parsed = parse_manifest(data, limits)
+    except PackageRefused as exc:
+        raise InputError(f"the package would be refused: {exc.detail}") from None
+    return parsed, key.sign(data, parsed.trusted_comment())
+
+
+def _times(created: datetime, not_before: datetime | None, expires: datetime | None,
+           ttl: timedelta) -> tuple[datetime, datetime, datetime]:
+    not_before = not_before or created
+    expires = expires or created + ttl
+    if expires <= created or expires <= not_before:
+        raise InputError(f"expiry {expires.isoformat()} must be later than creation and not-before")
+    return created, not_before, expires
+
+
+def _base_tree(base: Path, base_sequence: int | None, limits: Limits) -> tuple[tuple[FileEntry, ...], int]:
+    """The base of a delta: a site directory, or the earlier package itself (no re-hashing needed)."""
+    if base.is_file():
+        from .verify import read_unverified
+
+        try:
+            m, _, _ = read_unverified(base, limits)
+        except PackageRefused as exc:
+            raise InputError(f"{base}: not a readable package: {exc.detail}") from None
+        if m.kind == "notice":
+            raise InputError(f"{base}: a notice package has no tree to build a delta on")
+        return m.files, base_sequence if base_sequence is not None else m.sequence
+    files = scan_site(base, limits)
+    if base_sequence is None:
+        base_sequence = read_identity(base).corte_sequence
+    if base_sequence is None:
+        raise InputError(f"{base}: no corte.secuencia in {MAIN_JSON}; pass --base-sequence")
+    return files, base_sequence
+
+
+@dataclass(frozen=True)
+class Built:
+    manifest: Manifest
+    carried: tuple[str, ...]  # tree paths whose bytes travel in the archive
+    path: Path
+
+
+def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out: str | os.PathLike,
+                  base: str | os.PathLike | None = None, base_sequence: int | None = None,
+                  election: str | None = None, instant: datetime | None = None, corte_sequence: int | None = None,
+                  issuer: str | None = None, created: datetime | None = None, not_before: datetime | None = None,
+                  expires: datetime | None = None, ttl: timedelta = DEFAULT_TTL,
+                  add_keys: Sequence[PublicKey] = (), revoke_keys: Sequence[str] = (),
+                  limits: Limits = DEFAULT_LIMITS) -> Built:
+    """A full package of `site`, or a delta against `base` (a site directory or the earlier package).
+
+    Options override what json/main.json says; the creation time defaults to the corte instant.
+    """
+    site = Path(site)
+    ident = read_identity(site)
+    election = election or ident.election
+    instant = instant or ident.instant
+    if election is None:
+        raise InputError(f"{site}: no proceso.id in {MAIN_JSON}; pass --election-id")
+    if instant is None:
+        raise InputError(f"{site}: no corte.instante in {MAIN_JSON}; pass --instant")
+    created, not_before, expires = _times(created or instant, not_before, expires, ttl)
+    files = scan_site(site, limits)
+    common = dict(
+        issuer=issuer or ident.issuer or "unspecified", key_id=key.key_id, election=election, sequence=sequence,
+        created=created, not_before=not_before, expires=expires,
+        corte_sequence=corte_sequence if corte_sequence is not None else (
+            ident.corte_sequence if ident.corte_sequence is not None else sequence),
+        corte_instant=instant, files=files, keys=_key_changes(add_keys, revoke_keys))
+    if base is None:
+        manifest = Manifest(kind="full", **common)
+        carried = [f.path for f in files]
+    else:
+        base_files, base_seq = _base_tree(Path(base), base_sequence, limits)
+        old = {f.path: f for f in base_files}
+        new = {f.path for f in files}
+        manifest = Manifest(kind="delta", base_sequence=base_seq, base_tree=tree_digest(base_files),
+                            removed=tuple(sorted(p for p in old if p not in new)), **common)
+        carried = [f.path for f in files if old.get(f.path) != f]
+    manifest, signature = _finish(manifest, key, limits)
+    write_archive(out, manifest, signature, site, carried)
+    return Built(manifest, tuple(carried), Path(out))
+
+
+def build_notice(*, key: SecretKey, sequence: int, election: str, notice_type: str, message: str,
+                 created: datetime, out: str | os.PathLike, to: Sequence[str] = (), issuer: str = "unspecified",
+                 not_before: datetime | None = None, expires: datetime | None = None, ttl: timedelta = DEFAULT_TTL,
+                 add_keys: Sequence[PublicKey] = (), revoke_keys: Sequence[str] = (),
+                 limits: Limits = DEFAULT_LIMITS) -> Built:
+    """A signed institute message the difusor must show (or a withdrawal); it carries no site files."""
+    if notice_type not in NOTICE_TYPES:
+        raise InputError(f"notice type {notice_type!r}: expected one of {', '.join(NOTICE_TYPES)}")
+    created, not_before, expires = _times(created, not_before, expires, ttl)
+    manifest = Manifest(
+        issuer=issuer, key_id=key.key_id, election=election, sequence=sequence, kind="notice", created=created,
+        not_before=not_before, expires=expires, notice=Notice(notice_type, message, tuple(to)),
+        keys=_key_changes(add_keys, revoke_keys))
+    manifest, signature = _finish(manifest, key, limits)
+    write_archive(out, manifest, signature, None, ())
+    return Built(manifest, (), Path(out))

@@ -1,0 +1,205 @@
+"""The difusor's trusted state: what it has applied, so an older or replayed package can be refused.
+
+Like TUF's trusted metadata, it only moves forward and only after every check passed: `verify_package` reads
+it, `commit_state` writes it (atomically, with `os.replace`, under a lock, and only if nobody else moved it
+since the verification). A damaged state file is an error, never a silent reset: starting over would accept
+any old package again.
+
+On disk (STATE/):
+  state.json                 the small record below
+  manifests/<sha256>.json    the manifest that produced the current tree, named by its digest (a delta's base)
+  .lock                      flock(2) for commits
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import InputError
+from .errors import PackageRefused
+from .fsio import atomic_file, fsync_dir
+from .keys import PublicKey, parse_public_key
+from .limits import Limits
+from .manifest import FileEntry, Notice, canonical_json, format_time, parse_manifest, parse_time
+
+if TYPE_CHECKING:
+    from .verify import Verified
+
+STATE_FORMAT = "pregon-state/1"
+STATE_FILE = "state.json"
+MANIFEST_DIR = "manifests"
+_LOCK = ".lock"
+# a stored manifest was already checked against the operator's limits when it was verified
+_TRUSTED_LIMITS = Limits(max_uncompressed_bytes=1 << 62, max_file_bytes=1 << 62, max_files=1 << 62)
+
+
+@dataclass(frozen=True)
+class TrustedState:
+    election: str | None = None
+    sequence: int | None = None  # last package applied, of any kind
+    tree_sequence: int | None = None  # the package that produced the current tree
+    tree: str | None = None
+    expires: datetime | None = None  # of that package: past it, the live cut is stale (a freeze)
+    files: Mapping[str, FileEntry] | None = field(default=None, compare=False, repr=False)
+    manifest_bytes: bytes | None = field(default=None, compare=False, repr=False)
+    keys: tuple[PublicKey, ...] = ()  # announced by rotation, trusted besides the pinned ones
+    revoked: frozenset[str] = frozenset()  # key ids never trusted again, pinned or not
+    notice: Notice | None = None
+    notice_sequence: int | None = None
+
+    def effective_keys(self, pinned: Iterable[PublicKey]) -> dict[str, list[PublicKey]]:
+        """Key id -> candidate keys: the pinned and announced keys, minus the revoked ids."""
+        out: dict[str, list[PublicKey]] = {}
+        for k in (*pinned, *self.keys):
+            if k.key_id not in self.revoked and k not in out.get(k.key_id, ()):
+                out.setdefault(k.key_id, []).append(k)
+        return out
+
+    def after(self, verified: "Verified") -> "TrustedState":
+        """The state once `verified` is applied (pure)."""
+        m = verified.manifest
+        new = replace(self, election=m.election, sequence=m.sequence)
+        if m.kind == "notice":
+            new = replace(new, notice=None if m.notice.type == "clear" else m.notice, notice_sequence=m.sequence)
+        else:
+            new = replace(new, tree_sequence=m.sequence, tree=m.tree, expires=m.expires, files=m.file_map,
+                          manifest_bytes=verified.manifest_bytes)
+        if m.keys is not None:
+            revoked = new.revoked | frozenset(m.keys.revoke)
+            keys = [k for k in (*new.keys, *m.keys.add) if k.key_id not in revoked]
+            new = replace(new, keys=tuple(dict.fromkeys(keys)), revoked=revoked)
+        return new
+
+    def to_json(self) -> dict:
+        return {
+            "format": STATE_FORMAT,
+            "election": self.election,
+            "sequence": self.sequence,
+            "tree_sequence": self.tree_sequence,
+            "tree": self.tree,
+            "expires": format_time(self.expires) if self.expires else None,
+            "manifest": hashlib.sha256(self.manifest_bytes).hexdigest() if self.manifest_bytes else None,
+            "keys": [k.line for k in self.keys],
+            "revoked": sorted(self.revoked),
+            "notice": None if self.notice is None else {**self.notice.to_json(), "sequence": self.notice_sequence},
+        }
+
+
+EMPTY_STATE = TrustedState()
+
+
+def load_state(state_dir: str | os.PathLike | None) -> TrustedState:
+    """The trusted state in `state_dir`; an absent directory or state file is the empty state."""
+    if state_dir is None:
+        return EMPTY_STATE
+    d = Path(state_dir)
+    path = d / STATE_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return EMPTY_STATE
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read trusted state: {exc}") from None
+
+    def damaged(why: str) -> InputError:
+        return InputError(f"{path}: damaged trusted state ({why}); restore it from backup rather than "
+                          "deleting it, which would accept older packages again")
+
+    try:
+        obj = json.loads(raw)
+        if obj.get("format") != STATE_FORMAT:
+            raise damaged(f"format {obj.get('format')!r}")
+        notice = obj["notice"]
+        st = TrustedState(
+            election=obj["election"],
+            sequence=obj["sequence"],
+            tree_sequence=obj["tree_sequence"],
+            tree=obj["tree"],
+            expires=parse_time(obj["expires"]) if obj["expires"] else None,
+            keys=tuple(parse_public_key(line, "state key") for line in obj["keys"]),
+            revoked=frozenset(obj["revoked"]),
+            notice=None if notice is None else Notice(notice["type"], notice["message"], tuple(notice.get("to", ()))),
+            notice_sequence=None if notice is None else notice["sequence"],
+        )
+        digest = obj["manifest"]
+    except InputError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise damaged(f"{type(exc).__name__}: {exc}") from None
+    if digest is None:
+        return st
+    mpath = d / MANIFEST_DIR / f"{digest}.json"
+    try:
+        mbytes = mpath.read_bytes()
+    except OSError as exc:
+        raise damaged(f"{mpath}: {exc.strerror}") from None
+    if hashlib.sha256(mbytes).hexdigest() != digest:
+        raise damaged(f"{mpath} does not match its digest")
+    try:
+        m = parse_manifest(mbytes, _TRUSTED_LIMITS)
+    except PackageRefused as exc:
+        raise damaged(f"{mpath}: {exc.detail}") from None
+    if m.tree != st.tree:
+        raise damaged(f"{mpath} is not the manifest of tree {st.tree}")
+    return replace(st, files=m.file_map, manifest_bytes=mbytes)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    with atomic_file(path, 0o600) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def _locked(d: Path):
+    fd = os.open(d / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def commit_state(state_dir: str | os.PathLike, verified: "Verified") -> TrustedState:
+    """Record `verified` as applied. Call it after the new release is live, so a crash in between makes
+    the same package acceptable again instead of leaving a state that claims a cut nobody serves.
+
+    Refuses (reason `replay`) if the state moved since `verified` was checked: two receivers racing, or the
+    same package committed twice.
+    """
+    d = Path(state_dir)
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with _locked(d):
+        current = load_state(d)
+        seen = verified.state
+        if (current.sequence, current.tree, current.election) != (seen.sequence, seen.tree, seen.election):
+            raise PackageRefused(
+                "replay", f"the trusted state moved to sequence {current.sequence} since sequence "
+                f"{verified.manifest.sequence} was verified")
+        new = current.after(verified)
+        mdir = d / MANIFEST_DIR
+        # keep the manifest the old state.json names too: a reader that loaded it just before the
+        # replace must still find its base listing
+        keep = {f"{hashlib.sha256(m).hexdigest()}.json" for m in (new.manifest_bytes, current.manifest_bytes) if m}
+        if new.manifest_bytes is not None:
+            mdir.mkdir(exist_ok=True, mode=0o700)
+            name = f"{hashlib.sha256(new.manifest_bytes).hexdigest()}.json"
+            if not (mdir / name).exists():
+                _write_atomic(mdir / name, new.manifest_bytes)
+                fsync_dir(mdir)
+        _write_atomic(d / STATE_FILE, canonical_json(new.to_json()))
+        fsync_dir(d)
+        if mdir.is_dir():
+            for p in mdir.iterdir():
+                if p.name not in keep:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+    return new

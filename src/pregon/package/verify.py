@@ -1,0 +1,480 @@
+"""Verification of a package, and its materialization into a staging directory.
+
+`verify_package` is pure: it reads the file once, streaming, and writes nothing. `stage` reads it again and
+writes the resulting tree into a fresh staging directory, re-checking every byte (the file may have changed
+since: an upload still in progress), hard-linking files that did not change from the previous release.
+`verify_and_stage` does both in one pass. None of them touch the trusted state; `state.commit_state` does,
+after the receiver has activated the release.
+
+The order of checks is the one docs/protocol.md specifies: framing and limits as bytes arrive; the signature
+before the manifest is parsed; the manifest before any site byte; policy (election, replay, expiry, base)
+before reading the site; then every member against the manifest; then completeness.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import InputError
+from .errors import PackageRefused, show
+from .keys import PublicKey, SignatureError, parse_signature
+from .limits import DEFAULT_LIMITS, Limits
+from .manifest import (MANIFEST_NAME, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME, FileEntry, Manifest, Notice,
+                       parse_manifest)
+from .paths import fold, path_problem
+from .state import EMPTY_STATE, TrustedState
+from .tarstream import Inflater, TarReader
+
+_CONTROL = (MANIFEST_NAME, SIGNATURE_NAME, SUMS_NAME)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A package that passed every check, and what applying it means."""
+
+    path: Path
+    manifest: Manifest
+    manifest_bytes: bytes
+    signature_bytes: bytes
+    signer: PublicKey
+    state: TrustedState  # the trusted state it was checked against; commit_state insists it still holds
+    carried: tuple[str, ...]  # tree paths whose bytes travel in the archive (all verified)
+    reused: tuple[str, ...]  # tree paths a delta takes unchanged from the previous release
+    compressed_bytes: int
+    uncompressed_bytes: int
+
+    @property
+    def kind(self) -> str:
+        return self.manifest.kind
+
+    @property
+    def sequence(self) -> int:
+        return self.manifest.sequence
+
+    @property
+    def tree(self) -> str | None:
+        return self.manifest.tree
+
+    @property
+    def notice(self) -> Notice | None:
+        return self.manifest.notice
+
+    @property
+    def not_before(self) -> datetime:
+        """The embargo: a valid package is held, not refused, until then."""
+        return self.manifest.not_before
+
+    def embargoed(self, now: datetime) -> bool:
+        return now < self.manifest.not_before
+
+    def summary(self) -> dict:
+        m = self.manifest
+        return {
+            "package": str(self.path),
+            "election": m.election,
+            "issuer": m.issuer,
+            "sequence": m.sequence,
+            "kind": m.kind,
+            "key_id": self.signer.key_id,
+            "tree": m.tree,
+            "base_tree": m.base_tree,
+            "corte_sequence": m.corte_sequence,
+            "corte_instant": m.corte_instant.isoformat() if m.corte_instant else None,
+            "created": m.created.isoformat(),
+            "not_before": m.not_before.isoformat(),
+            "expires": m.expires.isoformat(),
+            "files": len(m.files),
+            "carried": len(self.carried),
+            "reused": len(self.reused),
+            "removed": len(m.removed),
+            "notice": m.notice.to_json() if m.notice else None,
+            "keys": m.keys.to_json() if m.keys else None,
+            "compressed_bytes": self.compressed_bytes,
+            "uncompressed_bytes": self.uncompressed_bytes,
+        }
+
+
+# --- pure checks ------------------------------------------------------------------------------------------
+
+
+def check_signature(manifest_bytes: bytes, signature_bytes: bytes, keys: dict[str, list[PublicKey]],
+                    revoked: frozenset[str]) -> tuple[PublicKey, str]:
+    """The key that signed the manifest and the trusted comment, or PackageRefused."""
+    try:
+        sig = parse_signature(signature_bytes)
+    except SignatureError as exc:
+        raise PackageRefused("bad-signature", f"{SIGNATURE_NAME}: {exc}") from None
+    if sig.key_id in revoked:
+        raise PackageRefused("revoked-key", f"signed by key {sig.key_id}, which the institute has retired")
+    candidates = keys.get(sig.key_id)
+    if not candidates:
+        known = ", ".join(sorted(keys)) or "none"
+        raise PackageRefused("unknown-key", f"signed by key {sig.key_id}; trusted keys: {known}")
+    error = None
+    for key in candidates:
+        try:
+            key.verify(manifest_bytes, sig)
+            return key, sig.trusted_comment
+        except SignatureError as exc:
+            error = exc
+    raise PackageRefused("bad-signature", f"{MANIFEST_NAME} by key {sig.key_id}: {error}")
+
+
+def check_policy(manifest: Manifest, state: TrustedState, now: datetime,
+                 pinned: Iterable[PublicKey] = ()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Whether this manifest may follow `state` at `now`; returns (carried, reused) tree paths."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    if state.election is not None and manifest.election != state.election:
+        raise PackageRefused("wrong-election", f"package for election {manifest.election!r}; "
+                             f"this difusor follows {state.election!r}")
+    if state.sequence is not None and manifest.sequence <= state.sequence:
+        raise PackageRefused("replay", f"sequence {manifest.sequence} is not greater than the last applied "
+                             f"({state.sequence})")
+    if now >= manifest.expires:
+        raise PackageRefused("expired", f"sequence {manifest.sequence} expired at {manifest.expires.isoformat()}")
+    if manifest.keys is not None:
+        revoked = state.revoked | frozenset(manifest.keys.revoke)
+        remaining = {k.key_id for k in (*pinned, *state.keys, *manifest.keys.add)} - revoked
+        if not remaining:
+            raise PackageRefused("bad-manifest", "the key rotation would leave no trusted key")
+    if manifest.kind == "notice":
+        return (), ()
+    if manifest.kind == "full":
+        return tuple(f.path for f in manifest.files), ()
+    if state.tree is None or state.files is None:
+        raise PackageRefused("base-mismatch", f"delta against tree {manifest.base_tree[:12]}…, but no tree has "
+                             "been applied yet; a full package is needed")
+    if manifest.base_tree != state.tree:
+        raise PackageRefused("base-mismatch", f"delta against tree {manifest.base_tree[:12]}…, but the current "
+                             f"tree is {state.tree[:12]}… (sequence {state.tree_sequence})")
+    base, new = state.files, manifest.file_map
+    removed = tuple(sorted(p for p in base if p not in new))
+    if removed != manifest.removed:
+        raise PackageRefused("bad-manifest", "field removed disagrees with the base tree")
+    carried = tuple(p for p, f in new.items() if base.get(p) != f)
+    reused = tuple(p for p, f in new.items() if base.get(p) == f)
+    return carried, reused
+
+
+# --- the scan ---------------------------------------------------------------------------------------------
+
+
+def _control(reader: TarReader, name: str, reason: str, limit: int) -> bytes:
+    member = reader.next()
+    if member is None or member.name != name:
+        found = "the end of the archive" if member is None else show(member.name)
+        raise PackageRefused(reason, f"expected {name} as the next member, found {found}")
+    if member.size > limit:
+        raise PackageRefused("bomb", f"{name} is {member.size} bytes, over the limit of {limit}")
+    return reader.read()
+
+
+def _refuse_unexpected(name: str, rel: str | None, seen: set[str], files, limits: Limits):
+    """A member the manifest does not ask for: say why it is refused, the gravest reason first."""
+    problem = path_problem(rel if rel is not None else name, limits)
+    if problem:
+        raise PackageRefused("unsafe-member", f"{show(name)}: {problem}")
+    if rel is None:
+        if name in _CONTROL:
+            raise PackageRefused("unsafe-member", f"duplicate member {show(name)}")
+        raise PackageRefused("extra-file", f"{show(name)} is neither a control file nor under {SITE_PREFIX}")
+    key = fold(rel)
+    twin = next((s for s in seen if fold(s) == key), None)
+    if twin is not None:
+        raise PackageRefused("unsafe-member", f"{show(name)} collides with {show(SITE_PREFIX + twin)} "
+                             "(names differ only by case or Unicode normalization)")
+    if rel in files:
+        raise PackageRefused("extra-file", f"{show(name)} is unchanged from the base and must not travel in a delta")
+    raise PackageRefused("extra-file", f"{show(name)} is not in the manifest")
+
+
+class _Sink:
+    """Where member bytes go besides the hash: nowhere (verify) or a staging directory (stage)."""
+
+    def begin(self, path: str, entry: FileEntry):
+        return None
+
+    def write(self, handle, data) -> None:
+        pass
+
+    def end(self, handle) -> None:
+        pass
+
+
+def _scan(path: Path, *, keys: dict[str, list[PublicKey]], pinned: Iterable[PublicKey], state: TrustedState,
+          limits: Limits, now: datetime | None, sink: _Sink, before_members=None, after_members=None,
+          verified: Verified | None = None) -> Verified:
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such package file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read package: {exc.strerror}") from None
+    with f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: not a regular file")
+        if st.st_size > limits.max_compressed_bytes:
+            raise PackageRefused("bomb", f"{st.st_size} bytes compressed, over the limit of "
+                                 f"{limits.max_compressed_bytes}")
+        inflater = Inflater(f, limits)
+        reader = TarReader(inflater, limits)
+
+        manifest_bytes = _control(reader, MANIFEST_NAME, "bad-manifest", limits.max_manifest_bytes)
+        signature_bytes = _control(reader, SIGNATURE_NAME, "bad-signature", limits.max_signature_bytes)
+        if verified is not None:
+            # a second pass over a package already verified: it must be the same package
+            if (manifest_bytes, signature_bytes) != (verified.manifest_bytes, verified.signature_bytes):
+                raise PackageRefused("corrupt", f"{path} changed since it was verified")
+            manifest, signer = verified.manifest, verified.signer
+            carried, reused = verified.carried, verified.reused
+        else:
+            signer, comment = check_signature(manifest_bytes, signature_bytes, keys, state.revoked)
+            manifest = parse_manifest(manifest_bytes, limits)
+            if manifest.key_id != signer.key_id:
+                raise PackageRefused("bad-manifest", f"manifest names key {manifest.key_id} but key "
+                                     f"{signer.key_id} signed it")
+            if comment != manifest.trusted_comment():
+                raise PackageRefused("bad-manifest", "the signed trusted comment disagrees with the manifest")
+            carried, reused = check_policy(manifest, state, now, pinned)
+
+        if manifest.kind != "notice":
+            sums = _control(reader, SUMS_NAME, "bad-layout", limits.max_manifest_bytes)
+            if sums != manifest.sha256sums():
+                raise PackageRefused("hash-mismatch", f"{SUMS_NAME} does not match the manifest")
+        if before_members is not None:
+            before_members(manifest, carried, reused)
+
+        files = manifest.file_map
+        expected = set(carried)
+        seen: set[str] = set()
+        last = ""
+        while (member := reader.next()) is not None:
+            name = member.name
+            rel = name[len(SITE_PREFIX):] if name.startswith(SITE_PREFIX) else None
+            if rel not in expected:  # names the manifest lists were proven safe when it was parsed
+                _refuse_unexpected(name, rel, seen, files, limits)
+            if rel in seen:
+                raise PackageRefused("unsafe-member", f"duplicate member {show(name)}")
+            if rel <= last:
+                raise PackageRefused("bad-layout", f"{show(name)} is out of order (members are sorted by path)")
+            entry = files[rel]
+            if member.size != entry.size:
+                raise PackageRefused("hash-mismatch", f"{show(name)} is {member.size} bytes; the manifest says {entry.size}")
+            h = hashlib.sha256()
+            handle = sink.begin(rel, entry)
+            try:
+                for chunk in reader.data():
+                    h.update(chunk)
+                    if handle is not None:
+                        sink.write(handle, chunk)
+            finally:
+                if handle is not None:
+                    sink.end(handle)
+            if h.hexdigest() != entry.sha256:
+                raise PackageRefused("hash-mismatch", f"{show(name)}: SHA-256 differs from the manifest")
+            seen.add(rel)
+            last = rel
+        reader.finish()
+        if len(seen) != len(expected):
+            missing = sorted(expected - seen)
+            raise PackageRefused("missing-file", f"{show(SITE_PREFIX + missing[0])} is listed but not in the package"
+                                 + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        if after_members is not None:
+            after_members(manifest, reused)
+        return Verified(path=Path(path), manifest=manifest, manifest_bytes=manifest_bytes,
+                        signature_bytes=signature_bytes, signer=signer, state=state, carried=carried,
+                        reused=reused, compressed_bytes=inflater.compressed, uncompressed_bytes=inflater.inflated)
+
+
+def verify_package(path: str | os.PathLike, *, trusted_keys: Iterable[PublicKey],
+                   state: TrustedState | None = None, limits: Limits = DEFAULT_LIMITS,
+                   now: datetime) -> Verified:
+    """Check a package against the pinned keys and the trusted state; write nothing.
+
+    Raises PackageRefused (with `.reason`) when any check fails, InputError when the file cannot be read.
+    A package still under embargo is returned (see `Verified.embargoed`): the receiver holds it.
+    """
+    pinned = tuple(trusted_keys)
+    state = state or EMPTY_STATE
+    return _scan(Path(path), keys=state.effective_keys(pinned), pinned=pinned, state=state, limits=limits,
+                 now=now, sink=_Sink())
+
+
+# --- staging ----------------------------------------------------------------------------------------------
+
+
+class _Stager(_Sink):
+    """Writes the resulting tree into a new directory; unchanged files become hard links to the previous one."""
+
+    def __init__(self, staging_dir: Path, previous: Path | None, state: TrustedState, recheck: bool):
+        self.root = staging_dir
+        self.prefix = str(staging_dir) + os.sep  # string joins: this runs once per file of a national tree
+        self.previous = previous
+        self.previous_prefix = str(previous) + os.sep if previous is not None else ""
+        self.state = state
+        self.recheck = recheck
+        self.linked: set[str] = set()
+        self.dirs: set[str] = {""}
+        self.mtime_ns = 0
+        try:
+            os.mkdir(staging_dir, 0o755)
+        except FileExistsError:
+            if not staging_dir.is_dir() or any(staging_dir.iterdir()):
+                raise InputError(f"{staging_dir}: the staging directory exists and is not empty") from None
+        except OSError as exc:
+            raise InputError(f"{staging_dir}: cannot create the staging directory: {exc.strerror}") from None
+
+    def _parent(self, rel: str) -> str:
+        """The staged path of `rel`, its directories created (by us, so none of them is a link)."""
+        parent = rel.rpartition("/")[0]
+        if parent not in self.dirs:
+            parts = parent.split("/")
+            for i in range(1, len(parts) + 1):
+                d = "/".join(parts[:i])
+                if d not in self.dirs:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(self.prefix + d, 0o755)
+                    self.dirs.add(d)
+        return self.prefix + rel
+
+    def _previous_ok(self, rel: str, entry: FileEntry) -> str | None:
+        """The previous release's copy of an unchanged file, if it is really there and intact. Checked
+        because a hard link shares the inode: a damaged file would otherwise live on in every release."""
+        if self.previous is None:
+            return None
+        src = self.previous_prefix + rel
+        try:
+            fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size != entry.size:
+                return None
+            if self.recheck:
+                h = hashlib.sha256()
+                while chunk := os.read(fd, max(min(entry.size + 1, 1 << 20), 1)):
+                    h.update(chunk)
+                if h.hexdigest() != entry.sha256:
+                    return None
+        finally:
+            os.close(fd)
+        return src
+
+    def link(self, rel: str, src: str) -> None:
+        dst = self._parent(rel)
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except OSError:  # another file system, or links not allowed: copy instead
+            shutil.copyfile(src, dst, follow_symlinks=False)
+            os.chmod(dst, 0o444)
+        self.linked.add(rel)
+
+    def prepare(self, manifest: Manifest, carried, reused) -> None:
+        """Before the members: files a full package carries unchanged are linked, not rewritten."""
+        if manifest.corte_instant is not None:
+            self.mtime_ns = int(manifest.corte_instant.timestamp()) * 1_000_000_000
+        files = manifest.file_map
+        if self.state.files and self.previous is not None:
+            for rel in carried:  # a full package: skip rewriting what did not change
+                if self.state.files.get(rel) == files[rel]:
+                    src = self._previous_ok(rel, files[rel])
+                    if src is not None:
+                        self.link(rel, src)
+
+    def complete(self, manifest: Manifest, reused) -> None:
+        """After the members, all verified: what a delta keeps comes from the previous release."""
+        files = manifest.file_map
+        for rel in reused:
+            src = self._previous_ok(rel, files[rel])
+            if src is None:
+                where = self.previous if self.previous is not None else "no previous release given"
+                raise PackageRefused("base-mismatch", f"the previous release ({where}) lacks an intact "
+                                     f"{show(rel)}, which this delta keeps unchanged")
+            self.link(rel, src)
+
+    def begin(self, rel: str, entry: FileEntry):
+        if rel in self.linked:
+            return None
+        return os.open(self._parent(rel), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o444)
+
+    def write(self, fd, data) -> None:
+        while data:
+            n = os.write(fd, data)
+            data = data[n:]
+
+    def end(self, fd) -> None:
+        try:
+            if self.mtime_ns:
+                os.utime(fd, ns=(self.mtime_ns, self.mtime_ns))
+        finally:
+            os.close(fd)
+
+
+def _staged(staging_dir, previous_release_dir, state, recheck, durable, run) -> Verified:
+    staging = Path(staging_dir)
+    stager = _Stager(staging, Path(previous_release_dir) if previous_release_dir is not None else None,
+                     state, recheck)
+    try:
+        verified = run(stager)
+        if durable:
+            os.sync()
+        return verified
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def verify_and_stage(path: str | os.PathLike, staging_dir: str | os.PathLike, *,
+                     trusted_keys: Iterable[PublicKey], state: TrustedState | None = None,
+                     previous_release_dir: str | os.PathLike | None = None, limits: Limits = DEFAULT_LIMITS,
+                     now: datetime, durable: bool = True, recheck: bool = True) -> Verified:
+    """`verify_package` and `stage` in one pass over the file.
+
+    `staging_dir` must not exist (or be empty); it is removed again if any check fails, and nothing outside it
+    is written. `previous_release_dir` is the live release of the current tree: needed for a delta, and for a
+    full package it saves rewriting unchanged files. `recheck` hashes a previous file before linking it;
+    `durable` syncs the file system before returning, so activation never exposes unwritten data. A notice
+    leaves `staging_dir` empty: check `Verified.kind`.
+    """
+    pinned = tuple(trusted_keys)
+    state = state or EMPTY_STATE
+    return _staged(staging_dir, previous_release_dir, state, recheck, durable, lambda stager: _scan(
+        Path(path), keys=state.effective_keys(pinned), pinned=pinned, state=state, limits=limits, now=now,
+        sink=stager, before_members=stager.prepare, after_members=stager.complete))
+
+
+def stage(verified: Verified, staging_dir: str | os.PathLike, *,
+          previous_release_dir: str | os.PathLike | None = None, limits: Limits = DEFAULT_LIMITS,
+          durable: bool = True, recheck: bool = True) -> Path:
+    """Materialize a verified package's resulting tree in `staging_dir`, re-checking every byte."""
+    if verified.kind == "notice":
+        raise InputError("a notice package has no tree to stage")
+    _staged(staging_dir, previous_release_dir, verified.state, recheck, durable, lambda stager: _scan(
+        verified.path, keys={}, pinned=(), state=verified.state, limits=limits, now=None, sink=stager,
+        before_members=stager.prepare, after_members=stager.complete, verified=verified))
+    return Path(staging_dir)
+
+
+def read_unverified(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> tuple[Manifest, bytes, bytes]:
+    """The manifest and signature as shipped, without trusting them: for `pregon package show`."""
+    p = Path(path)
+    try:
+        f = open(p, "rb")
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read package: {exc.strerror}") from None
+    with f:
+        reader = TarReader(Inflater(f, limits), limits)
+        manifest_bytes = _control(reader, MANIFEST_NAME, "bad-manifest", limits.max_manifest_bytes)
+        signature_bytes = _control(reader, SIGNATURE_NAME, "bad-signature", limits.max_signature_bytes)
+    return parse_manifest(manifest_bytes, limits), manifest_bytes, signature_bytes
