@@ -1,0 +1,377 @@
+"""`pregon instituto …`: the institute's side: cuts on a schedule, the registry of difusores, the monitor."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from ..errors import CheckFailed, InputError
+
+_config_option = click.option("--config", "config_path", default="instituto.toml", show_default=True,
+                              type=click.Path(dir_okay=False, path_type=Path), help="the institute's instituto.toml")
+
+
+def _load(path: Path):
+    from ..instituto.config import load_config
+
+    return load_config(path)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+_at_option = click.option("--at", default=None, help="sign and record as of this instant (ISO 8601 with offset) "
+                          "instead of the clock: drills on an accelerated clock")
+
+
+def _at(text):
+    if text is None:
+        return _now()
+    from ..instituto.config import _time
+
+    return _time(text, "--at")
+
+
+def _echo_json(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=1, sort_keys=True))
+
+
+@click.group()
+def instituto():
+    """The institute: cuts on a schedule, distribution to difusores, registry, compliance monitor."""
+
+
+# --- run ------------------------------------------------------------------------------------------------------
+
+
+@instituto.command()
+@_config_option
+@click.option("--max-cuts", type=click.IntRange(min=1), default=None, help="stop after this many cuts")
+@click.option("--speed", type=click.FloatRange(min=0.001), default=None,
+              help="drill: an accelerated clock starting at [schedule] start, SPEED times real time")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+def run(config_path, max_cuts, speed, as_json):
+    """Cut, render, package, sign, publish and push every cadence of the publication window."""
+    from ..instituto.scheduler import AcceleratedClock, SystemClock, run_schedule
+    from ..instituto.config import require
+
+    cfg = _load(config_path)
+    require(cfg, "feed", "key", "start")
+    clock = AcceleratedClock(cfg.start, speed) if speed else SystemClock()
+    n = run_schedule(cfg, clock, max_cuts=max_cuts, log=lambda m: click.echo(f"pregon instituto: {m}", err=True))
+    if as_json:
+        _echo_json({"cuts": n, "journal": str(cfg.journal), "deliveries": str(cfg.deliveries)})
+    else:
+        click.echo(f"{n} cuts made; journal {cfg.journal}")
+
+
+# --- difusores ------------------------------------------------------------------------------------------------
+
+
+@instituto.group()
+def difusores():
+    """The registry of difusores oficiales: add, list, show, block, unblock, page."""
+
+
+def _difusor_from_options(data: dict, opts: dict) -> dict:
+    def put(path, value):
+        if value is None or value == () or value == "":
+            return
+        d = data
+        for k in path[:-1]:
+            d = d.setdefault(k, {})
+        d[path[-1]] = value
+
+    put(("id",), opts["ident"])
+    put(("nombre",), opts["nombre"])
+    put(("sitio",), opts["sitio"])
+    put(("enlace",), opts["enlace"])
+    put(("tecnico", "nombre"), opts["tecnico_nombre"])
+    put(("tecnico", "email"), opts["tecnico_email"])
+    put(("tecnico", "telefono"), opts["tecnico_telefono"])
+    put(("legal", "nombre"), opts["legal_nombre"])
+    put(("legal", "email"), opts["legal_email"])
+    put(("legal", "telefono"), opts["legal_telefono"])
+    put(("servidor", "host"), opts["servidor"])
+    put(("servidor", "software"), opts["software"])
+    put(("servidor", "hardware"), opts["hardware"])
+    put(("servidor", "energia"), opts["energia"])
+    put(("servidor", "red"), opts["red"])
+    put(("transfer", "method"), opts["metodo"])
+    put(("transfer", "host"), opts["ssh_host"])
+    put(("transfer", "port"), opts["ssh_port"])
+    put(("transfer", "user"), opts["ssh_user"])
+    put(("transfer", "path"), opts["ssh_path"])
+    hk = opts["host_key"]
+    if hk:
+        p = Path(hk)
+        if p.is_file():
+            hk = p.read_text("utf-8").strip()
+        put(("transfer", "host_key"), hk)
+    if opts["carta_fecha"]:
+        put(("carta_recibida",), True)
+        put(("carta_fecha",), opts["carta_fecha"])
+    if opts["simulacro"]:
+        put(("simulacros",), sorted(set(opts["simulacro"])))
+    return data
+
+
+@difusores.command("add")
+@_config_option
+@click.option("--from", "from_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="a TOML file with the registration (fields as in `show --json`); options override it")
+@click.option("--id", "ident", help="short id: lower-case letters, digits, '-' (e.g. el-diario)")
+@click.option("--nombre", help="media name")
+@click.option("--sitio", help="the media's website (https://…)")
+@click.option("--enlace", help="the proposed link: URL of its PREP copy (the monitor polls it)")
+@click.option("--tecnico-nombre")
+@click.option("--tecnico-email")
+@click.option("--tecnico-telefono")
+@click.option("--legal-nombre")
+@click.option("--legal-email")
+@click.option("--legal-telefono")
+@click.option("--servidor", help="server IP address or domain")
+@click.option("--software", help="server software (e.g. Debian 12, nginx 1.22)")
+@click.option("--hardware")
+@click.option("--energia", help="power: UPS, generator…")
+@click.option("--red", help="network: links, bandwidth, CDN…")
+@click.option("--metodo", type=click.Choice(["sftp", "rsync", "pull"]), help="transfer method")
+@click.option("--ssh-host", help="push address if not --servidor")
+@click.option("--ssh-port", type=click.IntRange(1, 65535))
+@click.option("--ssh-user", help="the SSH user the difusor created for the institute")
+@click.option("--ssh-path", help="the remote inbox directory")
+@click.option("--host-key", help="the server's SSH host public key: a line 'ssh-ed25519 AAAA…' or a .pub file")
+@click.option("--logo", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="vector logo (SVG)")
+@click.option("--carta-fecha", help="commitment letter received on YYYY-MM-DD")
+@click.option("--simulacro", multiple=True, help="a drill attended, YYYY-MM-DD (repeatable)")
+@click.option("--json", "as_json", is_flag=True)
+def add(config_path, from_file, logo, as_json, **opts):
+    """Register a difusor (validated: URLs, e-mails, SSH host key, SVG logo)."""
+    from ..instituto.registry import Difusor, Registry
+
+    cfg = _load(config_path)
+    data: dict = {}
+    if from_file:
+        try:
+            data = tomllib.loads(from_file.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{from_file}: not valid TOML: {exc}") from None
+        data.pop("logo", None)
+    data = _difusor_from_options(data, opts)
+    for req in ("id", "nombre", "sitio", "enlace"):
+        if req not in data:
+            raise InputError(f"--{req if req != 'id' else 'id'} is required (or give it in --from)")
+    d = Difusor.from_json(data, f"difusor {data['id']!r}")
+    reg = Registry(cfg.registry)
+    reg.add(d, logo.read_bytes() if logo else None)
+    if as_json:
+        _echo_json(d.to_json())
+    else:
+        click.echo(f"registered {d.id} ({d.nombre}): {d.transfer.method}, {d.enlace}")
+
+
+@difusores.command("list")
+@_config_option
+@click.option("--all", "show_all", is_flag=True, help="include blocked difusores")
+@click.option("--json", "as_json", is_flag=True)
+def list_(config_path, show_all, as_json):
+    """The registered difusores (active ones, or --all)."""
+    from ..instituto.registry import Registry
+
+    cfg = _load(config_path)
+    ds = [d for d in Registry(cfg.registry).all() if show_all or d.active]
+    if as_json:
+        _echo_json([{"id": d.id, "nombre": d.nombre, "estado": d.estado, "metodo": d.transfer.method,
+                     "enlace": d.enlace} for d in ds])
+        return
+    for d in ds:
+        click.echo(f"{d.id:<24} {d.estado:<8} {d.transfer.method:<6} {d.nombre}  {d.enlace}")
+
+
+@difusores.command("show")
+@click.argument("ident")
+@_config_option
+@click.option("--json", "as_json", is_flag=True)
+def show(ident, config_path, as_json):
+    """Everything registered about one difusor."""
+    from ..instituto.registry import Registry, host_key_fingerprint
+
+    cfg = _load(config_path)
+    d = Registry(cfg.registry).get(ident)
+    obj = d.to_json()
+    if d.transfer.host_key:
+        obj["transfer"]["host_key_fingerprint"] = host_key_fingerprint(d.transfer.host_key)
+    if as_json:
+        _echo_json(obj)
+        return
+    click.echo(f"{d.id}: {d.nombre} [{d.estado}]")
+    click.echo(f"  sitio {d.sitio}\n  enlace {d.enlace}")
+    click.echo(f"  técnico {d.tecnico.nombre} <{d.tecnico.email}> {d.tecnico.telefono}")
+    click.echo(f"  legal {d.legal.nombre} <{d.legal.email}> {d.legal.telefono}")
+    s = d.servidor
+    click.echo(f"  servidor {s.host}; software {s.software or '-'}; hardware {s.hardware or '-'}; "
+               f"energía {s.energia or '-'}; red {s.red or '-'}")
+    t = d.transfer
+    if t.method == "pull":
+        click.echo("  transferencia: pull (consulta el directorio publicado)")
+    else:
+        click.echo(f"  transferencia: {t.method} {t.user}@{d.push_host}:{t.port}{t.path} "
+                   f"host key {obj['transfer'].get('host_key_fingerprint')}")
+    click.echo(f"  carta compromiso: {'sí, ' + (d.carta_fecha or '') if d.carta_recibida else 'no'}")
+    click.echo(f"  simulacros: {', '.join(d.simulacros) or 'ninguno'}; logo: {'sí' if d.logo else 'no'}")
+    if d.bloqueo:
+        click.echo(f"  bloqueado {d.bloqueo.get('fecha')}: {d.bloqueo.get('motivo')} "
+                   f"(aviso, paquete {d.bloqueo.get('notice_sequence')})")
+
+
+def _report_notice(res, as_json, verb):
+    out = {"difusor": res.difusor, "notice_sequence": res.notice.sequence, "package": res.notice.file,
+           "deliveries": [x.to_json() for x in res.deliveries]}
+    if as_json:
+        _echo_json(out)
+    else:
+        click.echo(f"{verb} {res.difusor}; signed notice {res.notice.sequence} ({res.notice.notice_type}) "
+                   f"in {res.notice.file}")
+        for x in res.deliveries:
+            click.echo(f"  delivery {x.result} after {x.attempts} attempt(s){': ' + x.error if x.error else ''}")
+    if any(x.result != "ok" for x in res.deliveries):
+        raise CheckFailed(f"the notice could not be delivered to {res.difusor}; it stays in the pull index and "
+                          "`difusores block` is recorded; retry the push or call the difusor")
+
+
+@difusores.command("block")
+@click.argument("ident")
+@_config_option
+@click.option("--reason", required=True, help="why (recorded in the registry and the journal)")
+@click.option("--no-push", is_flag=True, help="do not push the notice now (it is still in the pull index)")
+@_at_option
+@click.option("--json", "as_json", is_flag=True)
+def block_cmd(ident, config_path, reason, no_push, at, as_json):
+    """Stop distribution to a difusor, drop it from the public list, send it the signed notice."""
+    from ..instituto.blocking import block
+
+    cfg = _load(config_path)
+    _report_notice(block(cfg, ident, reason, _at(at), push=not no_push), as_json, "blocked")
+
+
+@difusores.command("unblock")
+@click.argument("ident")
+@_config_option
+@click.option("--no-push", is_flag=True)
+@_at_option
+@click.option("--json", "as_json", is_flag=True)
+def unblock_cmd(ident, config_path, no_push, at, as_json):
+    """Reinstate a blocked difusor (a clear notice now; a full package at the next cut)."""
+    from ..instituto.blocking import unblock
+
+    cfg = _load(config_path)
+    _report_notice(unblock(cfg, ident, _at(at), push=not no_push), as_json, "unblocked")
+
+
+@difusores.command("page")
+@_config_option
+@click.option("--site", "site", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="a site directory to (re)write difusores/index.html into")
+def page(config_path, site):
+    """Write the public "Difusores oficiales" page (and logos) into a site directory."""
+    from ..instituto.public_list import PAGE, write_public_list
+    from ..instituto.registry import Registry
+
+    cfg = _load(config_path)
+    ids = write_public_list(site, Registry(cfg.registry))
+    click.echo(f"wrote {site / PAGE}: {len(ids)} difusores oficiales")
+
+
+# --- monitor ------------------------------------------------------------------------------------------------
+
+
+@instituto.group(invoke_without_command=True)
+@_config_option
+@click.option("--once", is_flag=True, help="one round, then exit (1 when any difusor is out of compliance)")
+@click.option("--rounds", type=click.IntRange(min=1), default=None, help="stop after N rounds")
+@click.option("--json", "as_json", is_flag=True, help="print each round's observations as JSON lines")
+@click.option("--now", "now_text", default=None,
+              help="judge lag as of this instant (ISO 8601 with offset) instead of the clock: drills, replays")
+@click.pass_context
+def monitor(ctx, config_path, once, rounds, as_json, now_text):
+    """Poll every difusor: up, corte shown and lag, content against the official hashes, headers, TLS."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+    if ctx.invoked_subcommand is not None:
+        return
+    import asyncio
+    import time
+
+    from ..instituto import dashboard
+    from ..instituto.monitor import Monitor, summarize
+    from ..instituto.registry import Registry
+    from ..instituto.store import read_jsonl, iso, utc_now
+
+    cfg = _load(config_path)
+    reg = Registry(cfg.registry)
+    clock = None
+    if now_text is not None:
+        from ..instituto.config import _time
+
+        fixed = _time(now_text, "--now")
+
+        class _Fixed:
+            def now(self):
+                return fixed
+        clock = _Fixed()
+    mon = Monitor(cfg.monitor, reg, work=cfg.work, clock=clock,
+                  log=lambda m: click.echo(f"pregon monitor: {m}", err=True))
+    n = 1 if once else rounds
+    done, bad = 0, False
+    while n is None or done < n:
+        t0 = time.monotonic()
+        obs = asyncio.run(mon.round())
+        done += 1
+        bad = any(o.status not in ("ok", "notice-shown") for o in obs)
+        rows = summarize(read_jsonl(cfg.monitor.observations), reg.all())
+        cuts = mon.cuts()
+        dashboard.write(cfg.monitor.dashboard, rows, generated=iso(utc_now()),
+                        latest_corte=cuts[-1].corte_sequence if cuts else None,
+                        lag_limit=cfg.monitor.lag_limit_seconds)
+        for o in obs:
+            if as_json:
+                click.echo(json.dumps(o.to_json(), ensure_ascii=False, sort_keys=True))
+            else:
+                click.echo(f"{o.difusor:<20} {o.status:<14} corte {o.corte_sequence if o.corte_sequence is not None else '-':>4} "
+                           f"lag {'-' if o.lag_s is None else f'{o.lag_s:.0f} s':>6}  {o.error or ''}")
+        if n is not None and done >= n:
+            break
+        time.sleep(max(0.0, cfg.monitor.interval_seconds - (time.monotonic() - t0)))
+    if once and bad:
+        raise CheckFailed("at least one difusor is out of compliance (see above and the dashboard)")
+
+
+@monitor.command("report")
+@click.option("--config", "config_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="the institute's instituto.toml (also accepted before `report`)")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="same as --format json")
+@click.pass_context
+def report(ctx, config_path, fmt, as_json):
+    """Availability, lag percentiles, tampering and downtime per difusor, from the observations."""
+    from ..instituto.monitor import summarize, to_csv, to_text
+    from ..instituto.registry import Registry
+    from ..instituto.store import read_jsonl
+
+    cfg = _load(config_path or ctx.obj["config_path"])
+    obs = read_jsonl(cfg.monitor.observations)
+    if not obs:
+        raise InputError(f"{cfg.monitor.observations}: no observations yet; run `pregon instituto monitor --once`")
+    rows = summarize(obs, Registry(cfg.registry).all())
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        _echo_json(rows)
+    elif fmt == "csv":
+        click.echo(to_csv(rows), nl=False)
+    else:
+        click.echo(to_text(rows), nl=False)

@@ -1,0 +1,235 @@
+"""instituto.toml: where the feed is, where cuts, packages and the published directory go, the cadence,
+the keys, the registry of difusores, and how distribution and the monitor behave.
+
+```toml
+[instituto]
+name = "IMPEPAC"                      # issuer recorded in every manifest
+feed = "eleccion"                     # election directory: catalog.toml, casillas.csv, actas/<EL>.csv (appended to)
+work = "work"                         # sites/<seq>/, packages/, journal.jsonl, state.json, deliveries.jsonl
+registry = "difusores"                # one <id>.json (+ <id>.svg) per difusor
+pull_dir = "publicado"                # packages/ + index.json(.minisig): served by the official web server / CDN
+key = "keys/pregon.key"               # minisign secret key (pregon package keygen)
+ssh_key = "keys/id_ed25519"           # OpenSSH private key the institute pushes with (key auth only)
+election = ""                         # optional: overrides proceso.id of the site
+
+[schedule]
+start = "2024-06-02T20:00:00-06:00"   # first cut (ISO 8601 with offset)
+end = "2024-06-03T20:00:00-06:00"     # last cut at or before this instant (the final cut)
+cadence_minutes = 15                  # 15 (IMPEPAC, Durango) or 20 (IEEM, IEM)
+full_every = 8                        # a full package at the start and every K cuts, deltas between
+cut_retries = 3                       # a failed cut is retried this many times (journaled), then journaled failed
+cut_retry_seconds = 20
+ttl_hours = 48                        # package expiry after the corte instant
+
+[push]
+timeout_seconds = 60                  # per attempt, per difusor
+retries = 3                           # attempts after the first
+backoff_seconds = 2.0                 # doubled each retry
+concurrency = 64                      # difusores pushed at once
+
+[monitor]
+interval_seconds = 30
+lag_limit_seconds = 60
+sample_pages = 4
+timeout_seconds = 10
+dashboard = "work/monitor/index.html"
+observations = "work/monitor/observations.jsonl"
+alert_command = ""                    # optional; run by /bin/sh with PREGON_ALERT_* in the environment
+```
+Relative paths are relative to the directory of instituto.toml.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ..errors import InputError
+
+_SECTIONS = {
+    "instituto": {"name", "feed", "work", "registry", "pull_dir", "key", "ssh_key", "election"},
+    "schedule": {"start", "end", "cadence_minutes", "full_every", "cut_retries", "cut_retry_seconds", "ttl_hours"},
+    "push": {"timeout_seconds", "retries", "backoff_seconds", "concurrency"},
+    "monitor": {"interval_seconds", "lag_limit_seconds", "sample_pages", "timeout_seconds", "dashboard",
+                "observations", "alert_command"},
+}
+
+
+@dataclass
+class PushConfig:
+    timeout_seconds: float = 60.0
+    retries: int = 3
+    backoff_seconds: float = 2.0
+    concurrency: int = 64
+
+
+@dataclass
+class MonitorConfig:
+    interval_seconds: float = 30.0
+    lag_limit_seconds: float = 60.0
+    sample_pages: int = 4
+    timeout_seconds: float = 10.0
+    dashboard: Path | None = None
+    observations: Path | None = None
+    alert_command: str | None = None
+
+
+@dataclass
+class Config:
+    base: Path
+    name: str = "unspecified"
+    feed: Path | None = None
+    work: Path = Path("work")
+    registry: Path = Path("difusores")
+    pull_dir: Path | None = None
+    key: Path | None = None
+    ssh_key: Path | None = None
+    election: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    cadence: timedelta = timedelta(minutes=15)
+    full_every: int = 8
+    cut_retries: int = 3
+    cut_retry_seconds: float = 20.0
+    ttl: timedelta = timedelta(hours=48)
+    push: PushConfig = field(default_factory=PushConfig)
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    source: Path | None = None
+
+    def __post_init__(self):
+        self.base = Path(self.base)
+        for name in ("feed", "work", "registry", "pull_dir", "key", "ssh_key"):
+            v = getattr(self, name)
+            if v is not None:
+                setattr(self, name, self._abs(v))
+        if self.monitor.dashboard is None:
+            self.monitor.dashboard = self.work / "monitor" / "index.html"
+        if self.monitor.observations is None:
+            self.monitor.observations = self.work / "monitor" / "observations.jsonl"
+        self.monitor.dashboard = self._abs(self.monitor.dashboard)
+        self.monitor.observations = self._abs(self.monitor.observations)
+
+    def _abs(self, p) -> Path:
+        p = Path(p)
+        return p if p.is_absolute() else self.base / p
+
+    # where the working files live
+    @property
+    def sites(self) -> Path:
+        return self.work / "sites"
+
+    @property
+    def packages(self) -> Path:
+        return self.work / "packages"
+
+    @property
+    def journal(self) -> Path:
+        return self.work / "journal.jsonl"
+
+    @property
+    def state_file(self) -> Path:
+        return self.work / "state.json"
+
+    @property
+    def deliveries(self) -> Path:
+        return self.work / "deliveries.jsonl"
+
+    @property
+    def published(self) -> Path:
+        """One line per package made public: sequence, corte, the instant it was published (for lag)."""
+        return self.work / "published.jsonl"
+
+
+def _time(value, where: str) -> datetime:
+    if isinstance(value, datetime):
+        t = value
+    elif isinstance(value, str):
+        try:
+            t = datetime.fromisoformat(value)
+        except ValueError:
+            raise InputError(f"{where}: not an ISO 8601 time: {value!r}") from None
+    else:
+        raise InputError(f"{where}: expected an ISO 8601 time with offset, e.g. \"2024-06-02T20:00:00-06:00\"")
+    if t.tzinfo is None or t.utcoffset() is None:
+        raise InputError(f"{where}: {value!s} has no UTC offset; write e.g. 2024-06-02T20:00:00-06:00")
+    return t
+
+
+def _num(table: dict, key: str, default, where: str, *, kind=float, minimum=0, maximum=None):
+    v = table.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not isinstance(v, int)):
+        raise InputError(f"{where} {key}: expected {'an integer' if kind is int else 'a number'}, got {v!r}")
+    if v < minimum or (maximum is not None and v > maximum):
+        rng = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise InputError(f"{where} {key}: {v} is out of range ({rng})")
+    return kind(v)
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file (see docs/instituto-operations.md for instituto.toml)") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    return config_from_dict(data, base=path.resolve().parent, source=path)
+
+
+def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> Config:
+    where = str(source or "instituto.toml")
+    extra = sorted(set(data) - set(_SECTIONS))
+    if extra:
+        raise InputError(f"{where}: unknown section [{extra[0]}] (known: {', '.join(sorted(_SECTIONS))})")
+    for sec, allowed in _SECTIONS.items():
+        t = data.get(sec, {})
+        if not isinstance(t, dict):
+            raise InputError(f"{where}: [{sec}] must be a table")
+        bad = sorted(set(t) - allowed)
+        if bad:
+            raise InputError(f"{where} [{sec}]: unknown key {bad[0]!r} (known: {', '.join(sorted(allowed))})")
+    i, s, p, m = (data.get(k, {}) for k in ("instituto", "schedule", "push", "monitor"))
+    for key in ("name", "feed", "work", "registry", "pull_dir", "key", "ssh_key", "election"):
+        if key in i and not isinstance(i[key], str):
+            raise InputError(f"{where} [instituto] {key}: expected a string")
+    start = _time(s["start"], f"{where} [schedule] start") if "start" in s else None
+    end = _time(s["end"], f"{where} [schedule] end") if "end" in s else None
+    if start and end and end <= start:
+        raise InputError(f"{where} [schedule]: end must be later than start")
+    ws = f"{where} [schedule]"
+    wp = f"{where} [push]"
+    wm = f"{where} [monitor]"
+    push = PushConfig(
+        timeout_seconds=_num(p, "timeout_seconds", 60.0, wp, minimum=0.1),
+        retries=_num(p, "retries", 3, wp, kind=int, maximum=20),
+        backoff_seconds=_num(p, "backoff_seconds", 2.0, wp),
+        concurrency=_num(p, "concurrency", 64, wp, kind=int, minimum=1, maximum=1024))
+    alert = m.get("alert_command") or None
+    if alert is not None and not isinstance(alert, str):
+        raise InputError(f"{wm} alert_command: expected a string")
+    mon = MonitorConfig(
+        interval_seconds=_num(m, "interval_seconds", 30.0, wm, minimum=0.01),
+        lag_limit_seconds=_num(m, "lag_limit_seconds", 60.0, wm),
+        sample_pages=_num(m, "sample_pages", 4, wm, kind=int, maximum=100),
+        timeout_seconds=_num(m, "timeout_seconds", 10.0, wm, minimum=0.1),
+        dashboard=m.get("dashboard"), observations=m.get("observations"), alert_command=alert)
+    return Config(
+        base=base, name=i.get("name", "unspecified"), feed=i.get("feed"), work=i.get("work", "work"),
+        registry=i.get("registry", "difusores"), pull_dir=i.get("pull_dir"), key=i.get("key"),
+        ssh_key=i.get("ssh_key"), election=i.get("election") or None, start=start, end=end,
+        cadence=timedelta(minutes=_num(s, "cadence_minutes", 15, ws, minimum=0.001, maximum=24 * 60)),
+        full_every=_num(s, "full_every", 8, ws, kind=int, minimum=1),
+        cut_retries=_num(s, "cut_retries", 3, ws, kind=int, maximum=100),
+        cut_retry_seconds=_num(s, "cut_retry_seconds", 20.0, ws),
+        ttl=timedelta(hours=_num(s, "ttl_hours", 48, ws, minimum=0.01)),
+        push=push, monitor=mon, source=source)
+
+
+def require(cfg: Config, *names: str) -> None:
+    """InputError naming the first setting a command needs that the config lacks."""
+    for n in names:
+        if getattr(cfg, n) is None:
+            sec = "schedule" if n in ("start", "end") else "instituto"
+            raise InputError(f"{cfg.source or 'instituto.toml'}: [{sec}] {n} is required for this command")

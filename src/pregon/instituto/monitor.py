@@ -1,0 +1,352 @@
+"""The compliance monitor: poll every difusor's public copy and check it against the official cut.
+
+Per difusor and round (httpx, async, all difusores at once, user agent `pregon-monitor/<version>` so the
+difusores' analytics can leave it out):
+- up: `json/main.json` answers 200 within the timeout (else `down`, with the error);
+- corte: which `corte.secuencia`/`instante` main.json shows, and since when (first seen by the monitor);
+- lag: 0 when it shows the latest published cut; otherwise the time since the first newer cut was
+  published (the rule is <= 60 s): `lagging` over the limit;
+- integrity: SHA-256 of the served main.json and of a sample of pages against the official site's files of
+  that very cut: `tampered` on any difference (or a corte the institute never published);
+- headers: `Cache-Control` of main.json has no-cache, no-store and must-revalidate;
+- TLS: an https URL must present a valid certificate (httpx verifies it): `tls-error` otherwise;
+- a blocked difusor: its home page must show the notice ("ya no es difusor oficial").
+Every observation is a line of observations.jsonl; availability (the seeds ask 99.9%) and lag percentiles
+come from those lines. Alerts (a log line, and the optional `alert_command` with PREGON_ALERT_* variables)
+fire when a condition starts, and a `resolved` line when it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import os
+import ssl
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from . import store
+from .packages import PackageRecord, published
+from .registry import Difusor
+
+NO_STORE_TOKENS = ("no-cache", "no-store", "must-revalidate")
+NOTICE_TEXT = "ya no es difusor oficial"
+
+
+def user_agent() -> str:
+    try:
+        from importlib.metadata import version
+
+        v = version("pregon")
+    except Exception:
+        v = "0"
+    return f"pregon-monitor/{v}"
+
+
+@dataclass
+class Observation:
+    time: str
+    difusor: str
+    url: str
+    status: str  # ok | lagging | tampered | down | tls-error | headers | notice-shown | notice-missing
+    up: bool
+    http_status: int | None = None
+    corte_sequence: int | None = None
+    corte_instant: str | None = None
+    since: str | None = None
+    lag_s: float | None = None
+    latest_corte: int | None = None
+    tampered: list[str] = field(default_factory=list)
+    headers_ok: bool | None = None
+    error: str | None = None
+    response_s: float | None = None
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None and v != []}
+
+
+def sample_paths(site: Path, n: int) -> list[str]:
+    """`index.html`, the difusores page, and n-2 more HTML pages spread evenly over the site (stable)."""
+    pages = []
+    for dirpath, _dirs, files in os.walk(site):
+        for f in files:
+            if f.endswith(".html"):
+                pages.append(os.path.relpath(os.path.join(dirpath, f), site))
+    pages.sort()
+    first = [p for p in ("index.html", "difusores/index.html") if p in pages]
+    rest = [p for p in pages if p not in first]
+    k = max(0, n - len(first))
+    picked = [rest[(i * len(rest)) // k] for i in range(k)] if rest and k else []
+    return (first + sorted(set(picked)))[:max(n, 1)]
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile (p in 0..100)."""
+    if not values:
+        return None
+    v = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(v)))
+    return v[rank - 1]
+
+
+class Monitor:
+    def __init__(self, cfg, registry, *, clock=None, work: Path | None = None, log=None, verify_tls=True,
+                 transport=None):
+        self.cfg = cfg  # MonitorConfig
+        self.registry = registry
+        self.work = Path(work) if work is not None else None
+        self.clock = clock
+        self.log = log or (lambda msg: None)
+        self.verify_tls = verify_tls
+        self.transport = transport
+        self.first_seen: dict[str, tuple[int, str]] = {}  # difusor -> (corte, first seen iso)
+        self.active_alerts: dict[str, set[str]] = {}
+        self.last_failure: dict[str, dict] = {}
+        self._samples: dict[int, list[str]] = {}
+        self._official_hashes: dict[tuple[int, str], str | None] = {}
+        self._state_path = Path(self.cfg.observations).with_name("monitor-state.json")
+        saved = store.read_json(self._state_path, {}) or {}
+        self.active_alerts = {k: set(v) for k, v in saved.get("alerts", {}).items()}
+        for o in store.read_jsonl(self.cfg.observations):
+            if o.get("status") not in ("ok",) and o.get("difusor"):
+                self.last_failure[o["difusor"]] = {"time": o.get("time"), "status": o.get("status"),
+                                                   "error": o.get("error") or ",".join(o.get("tampered", []))}
+            if o.get("corte_sequence") is not None and o.get("since"):
+                self.first_seen[o["difusor"]] = (o["corte_sequence"], o["since"])
+
+    def now(self) -> datetime:
+        return self.clock.now() if self.clock is not None else store.utc_now()
+
+    # --- the official side ------------------------------------------------------------------------------
+
+    def cuts(self) -> list[PackageRecord]:
+        return [r for r in published(self.work) if r.kind != "notice"] if self.work else []
+
+    def _official(self, rec: PackageRecord, rel: str) -> str | None:
+        key = (rec.sequence, rel)
+        if key not in self._official_hashes:
+            try:
+                self._official_hashes[key] = _sha((Path(rec.site) / rel).read_bytes())
+            except (OSError, TypeError):
+                self._official_hashes[key] = None
+        return self._official_hashes[key]
+
+    # --- a round ------------------------------------------------------------------------------------------
+
+    async def round(self) -> list[Observation]:
+        import httpx
+
+        difusores = self.registry.all()
+        cuts = self.cuts()
+        kw = dict(timeout=self.cfg.timeout_seconds, headers={"User-Agent": user_agent()},
+                  verify=self.verify_tls, follow_redirects=False)
+        if self.transport is not None:
+            kw["transport"] = self.transport
+        async with httpx.AsyncClient(**kw) as client:
+            obs = await asyncio.gather(*(self.observe(client, d, cuts) for d in difusores))
+        for o in obs:
+            store.append_jsonl(self.cfg.observations, o.to_json())
+            self._alerts(o)
+        store.write_json(self._state_path, {"alerts": {k: sorted(v) for k, v in self.active_alerts.items()}})
+        return list(obs)
+
+    async def observe(self, client, d: Difusor, cuts: list[PackageRecord]) -> Observation:
+        import httpx
+
+        now = self.now()
+        base = d.enlace
+        o = Observation(time=store.iso(now), difusor=d.id, url=base, status="ok", up=False)
+        t0 = time.perf_counter()
+        try:
+            if not d.active:
+                r = await client.get(base)
+                o.http_status, o.up = r.status_code, r.status_code == 200
+                o.status = "notice-shown" if NOTICE_TEXT in r.text else "notice-missing"
+                if o.status == "notice-missing":
+                    o.error = "blocked, but its portal does not show the institute's notice"
+                return o
+            r = await client.get(base + "json/main.json")
+            o.response_s = round(time.perf_counter() - t0, 3)
+            o.http_status = r.status_code
+            if r.status_code != 200:
+                o.status, o.error = "down", f"HTTP {r.status_code} for json/main.json"
+                return o
+            o.up = True
+            body = r.content
+            cc = r.headers.get("cache-control", "").lower()
+            o.headers_ok = all(t in cc for t in NO_STORE_TOKENS)
+            try:
+                main = json.loads(body)
+                seq = int(main["corte"]["secuencia"])
+                o.corte_sequence, o.corte_instant = seq, str(main["corte"]["instante"])
+            except (ValueError, KeyError, TypeError):
+                o.status, o.tampered = "tampered", ["json/main.json"]
+                o.error = "json/main.json is not the official format"
+                return o
+            prev = self.first_seen.get(d.id)
+            if prev is None or prev[0] != seq:
+                self.first_seen[d.id] = (seq, o.time)
+            o.since = self.first_seen[d.id][1]
+            shown = [c for c in cuts if c.corte_sequence == seq]
+            public = [c for c in cuts if datetime.fromisoformat(c.published) <= now]
+            latest = public[-1] if public else None
+            o.latest_corte = latest.corte_sequence if latest else None
+            if latest is None or seq >= latest.corte_sequence:
+                o.lag_s = 0.0
+            else:
+                newer = [c for c in public if c.corte_sequence > seq]
+                o.lag_s = round((now - datetime.fromisoformat(newer[0].published)).total_seconds(), 3)
+            if not shown:
+                o.status, o.tampered = "tampered", ["json/main.json"]
+                o.error = f"shows corte {seq}, which the institute never published"
+                return o
+            rec = shown[-1]
+            bad = []
+            if _sha(body) != self._official(rec, "json/main.json"):
+                bad.append("json/main.json")
+            paths = self._samples.get(rec.sequence)
+            if paths is None:
+                paths = self._samples[rec.sequence] = sample_paths(Path(rec.site), self.cfg.sample_pages)
+            for rel in paths:
+                pr = await client.get(base + rel)
+                if pr.status_code != 200 or _sha(pr.content) != self._official(rec, rel):
+                    bad.append(rel)
+            o.tampered = bad
+            if bad:
+                o.status, o.error = "tampered", f"differs from the official corte {seq}: {', '.join(bad[:5])}"
+            elif o.lag_s is not None and o.lag_s > self.cfg.lag_limit_seconds:
+                o.status = "lagging"
+                o.error = f"shows corte {seq}; corte {latest.corte_sequence} is out for {o.lag_s:.0f} s"
+            elif not o.headers_ok:
+                o.status = "headers"
+                o.error = f"json/main.json Cache-Control is {cc!r}; required: {', '.join(NO_STORE_TOKENS)}"
+        except httpx.ConnectError as exc:
+            cause = exc.__cause__ or exc
+            if isinstance(cause, ssl.SSLError) or "CERTIFICATE" in str(exc).upper() or "SSL" in str(exc).upper():
+                o.status, o.error = "tls-error", f"TLS: {exc}"
+            else:
+                o.status, o.error = "down", f"cannot connect: {exc}"
+        except httpx.TimeoutException:
+            o.status, o.error = "down", f"no answer within {self.cfg.timeout_seconds:g} s"
+        except httpx.HTTPError as exc:
+            o.status, o.error = "down", f"{type(exc).__name__}: {exc}"
+        finally:
+            if o.response_s is None:
+                o.response_s = round(time.perf_counter() - t0, 3)
+        return o
+
+    # --- alerts -------------------------------------------------------------------------------------------
+
+    def _alerts(self, o: Observation) -> None:
+        kinds = set()
+        if o.status in ("down", "tls-error"):
+            kinds.add("down")
+        if o.status == "tampered" or o.tampered:
+            kinds.add("tampered")
+        if o.lag_s is not None and o.lag_s > self.cfg.lag_limit_seconds:
+            kinds.add("lag")
+        if o.headers_ok is False:
+            kinds.add("headers")
+        if o.status == "notice-missing":
+            kinds.add("notice-missing")
+        if o.status not in ("ok", "notice-shown"):
+            self.last_failure[o.difusor] = {"time": o.time, "status": o.status, "error": o.error}
+        before = self.active_alerts.get(o.difusor, set())
+        for kind in sorted(kinds - before):
+            self.alert(o, kind)
+        for kind in sorted(before - kinds):
+            self.log(f"resolved {o.difusor}: {kind}")
+            store.append_jsonl(self.cfg.observations.with_name("alerts.jsonl"),
+                               {"time": o.time, "difusor": o.difusor, "kind": kind, "state": "resolved"})
+        self.active_alerts[o.difusor] = kinds
+
+    def alert(self, o: Observation, kind: str) -> None:
+        detail = o.error or kind
+        self.log(f"ALERT {o.difusor}: {kind}: {detail}")
+        store.append_jsonl(self.cfg.observations.with_name("alerts.jsonl"),
+                           {"time": o.time, "difusor": o.difusor, "kind": kind, "state": "firing", "detail": detail})
+        if self.cfg.alert_command:
+            env = {**os.environ, "PREGON_ALERT_DIFUSOR": o.difusor, "PREGON_ALERT_KIND": kind,
+                   "PREGON_ALERT_DETAIL": detail, "PREGON_ALERT_TIME": o.time}
+            try:
+                subprocess.run(self.cfg.alert_command, shell=True, env=env, timeout=30, capture_output=True)
+            except subprocess.TimeoutExpired:
+                self.log(f"alert command timed out after 30 s: {self.cfg.alert_command}")
+
+
+# --- summaries --------------------------------------------------------------------------------------------
+
+
+def summarize(observations: list[dict], difusores: list[Difusor] | None = None) -> list[dict]:
+    """Per difusor: observations, availability %, lag percentiles, tampering and downtime counts, current
+    status and corte, last failure."""
+    by: dict[str, list[dict]] = {}
+    for o in observations:
+        by.setdefault(o.get("difusor"), []).append(o)
+    ids = sorted(set(by) | {d.id for d in (difusores or [])})
+    out = []
+    for ident in ids:
+        obs = by.get(ident, [])
+        n = len(obs)
+        up = sum(1 for o in obs if o.get("up"))
+        lags = [float(o["lag_s"]) for o in obs if o.get("lag_s") is not None]
+        last = obs[-1] if obs else {}
+        fails = [o for o in obs if o.get("status") not in ("ok", "notice-shown")]
+        lf = fails[-1] if fails else None
+        out.append({
+            "difusor": ident, "observations": n,
+            "availability_pct": round(100.0 * up / n, 3) if n else None,
+            "lag_p50_s": percentile(lags, 50), "lag_p90_s": percentile(lags, 90),
+            "lag_p99_s": percentile(lags, 99), "lag_max_s": max(lags) if lags else None,
+            "lag_over_limit": sum(1 for o in obs if o.get("status") == "lagging"),
+            "tampered": sum(1 for o in obs if o.get("status") == "tampered"),
+            "down": sum(1 for o in obs if o.get("status") in ("down", "tls-error")),
+            "status": last.get("status"), "corte": last.get("corte_sequence"), "since": last.get("since"),
+            "lag_s": last.get("lag_s"),
+            "last_failure": ({"time": lf.get("time"), "status": lf.get("status"), "error": lf.get("error")}
+                             if lf else None),
+        })
+    return out
+
+
+CSV_FIELDS = ("difusor", "observations", "availability_pct", "lag_p50_s", "lag_p90_s", "lag_p99_s", "lag_max_s",
+              "lag_over_limit", "tampered", "down", "status", "corte", "lag_s", "last_failure")
+
+
+def to_csv(rows: list[dict]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+    for r in rows:
+        lf = r.get("last_failure")
+        w.writerow(["" if r.get(k) is None else (f"{lf['time']} {lf['status']}: {lf['error']}" if k == "last_failure"
+                                                 else r[k]) for k in CSV_FIELDS])
+    return buf.getvalue()
+
+
+def to_text(rows: list[dict]) -> str:
+    def f(v, fmt="{}"):
+        return "-" if v is None else fmt.format(v)
+
+    lines = [f"{'difusor':<20} {'obs':>5} {'avail%':>8} {'lag p50':>8} {'p90':>7} {'p99':>7} {'max':>7} "
+             f"{'tamper':>6} {'down':>5}  {'status':<14} {'corte':>5}  last failure"]
+    for r in rows:
+        lf = r.get("last_failure")
+        lines.append(
+            f"{r['difusor']:<20} {r['observations']:>5} {f(r['availability_pct'], '{:.3f}'):>8} "
+            f"{f(r['lag_p50_s'], '{:.0f}'):>8} {f(r['lag_p90_s'], '{:.0f}'):>7} {f(r['lag_p99_s'], '{:.0f}'):>7} "
+            f"{f(r['lag_max_s'], '{:.0f}'):>7} {r['tampered']:>6} {r['down']:>5}  {f(r['status']):<14} "
+            f"{f(r['corte']):>5}  {(lf['time'] + ' ' + lf['status'] + ': ' + (lf['error'] or '')) if lf else '-'}")
+    return "\n".join(lines) + "\n"

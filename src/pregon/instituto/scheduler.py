@@ -1,0 +1,282 @@
+"""`pregon instituto run`: cuts on a schedule, each one rendered, packaged, signed, published and pushed.
+
+Every `cadence` from the publication start (and a final cut at the end): read the actas feed up to the
+instant, take the corte, render the official site (incrementally from the previous cut's), add the
+"Difusores oficiales" page, build the package (full on the first cut, every `full_every` cuts and when a
+difusor must resynchronise; deltas between), record it, publish it to the pull directory and the official
+site, and start pushing it to every active difusor in the background: a cut never waits for a difusor.
+
+Time comes only from the injected `Clock` (`now()`, `sleep_until()`): `SystemClock` in production,
+`AcceleratedClock` for drills, `ManualClock` for tests. A cut that fails is journaled and retried after
+`cut_retry_seconds`, up to `cut_retries` times, then journaled as abandoned; a cut whose successor is
+already due when its turn comes is journaled as skipped. Nothing is skipped silently. State (last cut,
+last package) is in work/state.json, so a restart resumes with the next due cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Protocol
+
+from ..errors import InputError
+from . import packages as pk
+from . import pull, store
+from .config import Config, require
+from .public_list import write_public_list
+from .push import Pusher
+from .registry import Registry
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    async def sleep_until(self, t: datetime) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    async def sleep_until(self, t: datetime) -> None:
+        while True:
+            delay = (t - self.now()).total_seconds()
+            if delay <= 0:
+                return
+            await asyncio.sleep(min(delay, 60))
+
+
+class AcceleratedClock:
+    """Virtual time that runs `speed` times faster than the real clock, from `start` (for drills)."""
+
+    def __init__(self, start: datetime, speed: float = 60.0):
+        if start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        self.start, self.speed = start, float(speed)
+        self._t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self._t0) * self.speed)
+
+    async def sleep_until(self, t: datetime) -> None:
+        while True:
+            delay = (t - self.now()).total_seconds()
+            if delay <= 0:
+                return
+            await asyncio.sleep(delay / self.speed)
+
+
+class ManualClock:
+    """A clock that jumps: sleep_until(t) sets now to t at once (tests)."""
+
+    def __init__(self, start: datetime):
+        self.t = start
+
+    def now(self) -> datetime:
+        return self.t
+
+    def advance(self, **kw) -> datetime:
+        self.t += timedelta(**kw)
+        return self.t
+
+    async def sleep_until(self, t: datetime) -> None:
+        if t > self.t:
+            self.t = t
+        await asyncio.sleep(0)
+
+
+def cut_instants(start: datetime, end: datetime | None, cadence: timedelta):
+    """(number, instant, final): every cadence from start; a last, final cut at `end` (endless without one)."""
+    k = 1
+    while True:
+        t = start + (k - 1) * cadence
+        if end is not None and t >= end:
+            yield k, end, True
+            return
+        yield k, t, False
+        k += 1
+
+
+class Scheduler:
+    def __init__(self, cfg: Config, clock: Clock, *, pusher: Pusher | None = None, log=None, render_jobs: int = 1):
+        require(cfg, "feed", "key", "start")
+        self.cfg = cfg
+        self.clock = clock
+        self.log = log or (lambda msg: None)
+        self.registry = Registry(cfg.registry)
+        from ..package.keys import load_secret_key
+
+        self.key = load_secret_key(cfg.key)
+        self.pusher = pusher or Pusher(cfg.push, cfg.ssh_key, cfg.deliveries, cfg.work / "ssh", work=cfg.work)
+        self.render_jobs = render_jobs
+        self._tasks: set[asyncio.Task] = set()
+        cfg.work.mkdir(parents=True, exist_ok=True)
+        self.state = store.read_json(cfg.state_file, {}) or {}
+
+    # --- journal ----------------------------------------------------------------------------------------
+
+    def journal(self, event: str, **fields) -> None:
+        entry = {"time": store.iso(self.clock.now()), "event": event, **fields}
+        store.append_jsonl(self.cfg.journal, entry)
+        self.log(f"{event}: " + ", ".join(f"{k}={v}" for k, v in fields.items()))
+
+    # --- the loop -----------------------------------------------------------------------------------------
+
+    async def run(self, max_cuts: int | None = None) -> int:
+        """Cut until the end of the publication window, or through `max_cuts` scheduled cuts (made, abandoned
+        or skipped alike); returns the number of cuts made."""
+        done = slots = 0
+        last = int(self.state.get("cut", 0))
+        self.journal("started", resume_after_cut=last, election_feed=str(self.cfg.feed))
+        upcoming = (c for c in cut_instants(self.cfg.start, self.cfg.end, self.cfg.cadence) if c[0] > last)
+        current = next(upcoming, None)
+        while current is not None and (max_cuts is None or slots < max_cuts):
+            k, instant, final = current
+            current = next(upcoming, None)
+            slots += 1
+            await self.clock.sleep_until(instant)
+            if current is not None and self.clock.now() >= current[1] and not final:
+                self.journal("cut-skipped", cut=k, instant=instant.isoformat(),
+                             reason="the next cut is already due (the institute was behind schedule or down)")
+                continue
+            if await self.cut_with_retries(k, instant, final):
+                done += 1
+                self.distribute()
+        await self.drain()
+        self.journal("finished", cuts=done)
+        return done
+
+    async def cut_with_retries(self, k: int, instant: datetime, final: bool = False) -> bool:
+        for attempt in range(self.cfg.cut_retries + 1):
+            try:
+                rec = await asyncio.to_thread(self.cut, k, instant, final)
+                self.log(f"cut {k} ({instant.isoformat()}): package {rec.sequence} {rec.kind}, {rec.bytes} bytes")
+                return True
+            except Exception as exc:  # any failure of one cut: journal, retry; the schedule goes on
+                detail = str(exc) if isinstance(exc, (InputError, OSError)) else f"{type(exc).__name__}: {exc}"
+                self.journal("cut-failed", cut=k, instant=instant.isoformat(), attempt=attempt + 1, error=detail)
+                if attempt < self.cfg.cut_retries:
+                    await self.clock.sleep_until(self.clock.now() + timedelta(seconds=self.cfg.cut_retry_seconds))
+        self.journal("cut-abandoned", cut=k, instant=instant.isoformat(), attempts=self.cfg.cut_retries + 1,
+                     detail="the next cut will include these actas")
+        return False
+
+    # --- one cut ----------------------------------------------------------------------------------------------
+
+    def cut(self, k: int, instant: datetime, final: bool = False) -> pk.PackageRecord:
+        from ..election.corte import load_engine
+        from ..package.build import build_package
+        from ..site import render
+
+        cfg = self.cfg
+        t0 = time.perf_counter()
+        engine = load_engine(cfg.feed, until=instant)
+        corte = engine.corte(instant, k, final)
+        t1 = time.perf_counter()
+        site = cfg.sites / f"{k:06d}"
+        if site.exists():
+            shutil.rmtree(site)  # left by a failed attempt
+        prev_site = Path(self.state["site"]) if self.state.get("site") else None
+        if prev_site is not None and not prev_site.is_dir():
+            prev_site = None
+        cfg.sites.mkdir(parents=True, exist_ok=True)
+        report = _render(render, corte, site, prev_site, self.render_jobs)
+        write_public_list(site, self.registry)
+        t2 = time.perf_counter()
+        requests = len(store.read_jsonl(cfg.work / "full-requests.jsonl"))
+        full = (prev_site is None or self.state.get("sequence") is None
+                or (k - int(self.state.get("full_cut", 0))) >= cfg.full_every
+                or requests > int(self.state.get("full_requests", 0)))
+        seq = store.next_sequence(cfg.work)
+        election = cfg.election
+        kind = "full" if full else "delta"
+        from ..package.build import read_identity
+
+        election = election or read_identity(site).election
+        out = cfg.packages / pk.package_name(election, seq, kind)
+        cfg.packages.mkdir(parents=True, exist_ok=True)
+        built = build_package(site, key=self.key, sequence=seq, out=out, election=election, issuer=cfg.name,
+                              base=None if full else self._base(prev_site),
+                              base_sequence=None if full else int(self.state["sequence"]), ttl=cfg.ttl)
+        t3 = time.perf_counter()
+        size, digest = pk.sha256_file(out)
+        rec = pk.PackageRecord(sequence=seq, kind=kind, file=str(out), bytes=size, sha256=digest,
+                               published=store.iso(self.clock.now()), election=election, corte_sequence=k,
+                               corte_instant=instant.isoformat(),
+                               base_sequence=None if full else int(self.state["sequence"]), site=str(site))
+        pk.record(cfg.work, rec)
+        # the official site and the pull directory now show this cut
+        self._swap_official(site)
+        if cfg.pull_dir is not None:
+            pull.publish(cfg.pull_dir, pk.published(cfg.work), key=self.key, election=election, issuer=cfg.name,
+                         updated=self.clock.now())
+        self.state.update(cut=k, sequence=seq, site=str(site), instant=instant.isoformat(), election=election,
+                          package=str(out))
+        if full:
+            self.state.update(full_cut=k, full_requests=requests)
+        store.write_json(cfg.state_file, self.state)
+        self.journal("cut", cut=k, instant=instant.isoformat(), final=final, sequence=seq, kind=kind,
+                     bytes=size, files=len(built.manifest.files), carried=len(built.carried),
+                     corte_s=round(t1 - t0, 3), render_s=round(t2 - t1, 3), package_s=round(t3 - t2, 3),
+                     site_written=getattr(report, "written", None))
+        return rec
+
+    def _base(self, prev_site: Path) -> Path:
+        """The base of a delta: the previous cut's package (its manifest lists the tree, so nothing is
+        hashed again), or its site directory when that package is gone."""
+        p = self.state.get("package")
+        return Path(p) if p and Path(p).is_file() else prev_site
+
+    def _swap_official(self, site: Path) -> None:
+        link = self.cfg.work / "official"
+        tmp = link.with_name(f".official.new.{os.getpid()}")
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        os.symlink(os.path.relpath(site, link.parent), tmp)
+        os.replace(tmp, link)
+
+    # --- distribution -----------------------------------------------------------------------------------------
+
+    def distribute(self) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(self._distribute())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _distribute(self) -> None:
+        t0 = time.perf_counter()
+        records = pk.published(self.cfg.work)
+        deliveries = await self.pusher.push_all(self.registry.active(), records)
+        if deliveries:
+            ok = sum(1 for d in deliveries if d.result == "ok")
+            failed = sorted({d.difusor for d in deliveries if d.result != "ok"})
+            self.journal("distributed", latest=records[-1].sequence if records else None, delivered=ok,
+                         failed=failed, seconds=round(time.perf_counter() - t0, 3))
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _render(render, corte, site: Path, previous: Path | None, jobs: int):
+    """The site stage's `build(corte, out_dir, previous=None, *, jobs=…)`, passing only what it accepts."""
+    import inspect
+
+    params = inspect.signature(render.build).parameters
+    kw = {}
+    if "previous" in params:
+        kw["previous"] = previous
+    if "jobs" in params:
+        kw["jobs"] = jobs
+    return render.build(corte, site, **kw)
+
+
+def run_schedule(cfg: Config, clock: Clock | None = None, *, max_cuts: int | None = None, log=None) -> int:
+    sched = Scheduler(cfg, clock or SystemClock(), log=log)
+    return asyncio.run(sched.run(max_cuts=max_cuts))
