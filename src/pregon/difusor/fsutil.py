@@ -5,29 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+from ..package.fsio import atomic_file, fsync_dir
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Write to a temporary name in the same directory, fsync, rename over `path`, fsync the directory."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        view = memoryview(data)
-        while view:
-            n = os.write(fd, view)
-            view = view[n:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    with atomic_file(path, mode) as fh:
+        fh.write(data)
     fsync_dir(path.parent)
 
 

@@ -21,9 +21,10 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ..package.keys import SignatureError, parse_signature
 
-FORMAT = "pregon-pull-index/1"
+from ..package import pullindex
+
+FORMAT = pullindex.FORMAT
 MAX_INDEX_BYTES = 8 << 20
 _CHUNK = 1 << 16
 
@@ -51,27 +52,9 @@ def check_url(url: str) -> None:
 
 def verify_index(data: bytes, signature: bytes, keys) -> dict:
     try:
-        sig = parse_signature(signature)
-    except SignatureError as exc:
-        raise PullError(f"index signature: {exc}") from None
-    for k in keys:
-        if k.key_id_bytes == sig.key_id_bytes:
-            try:
-                k.verify(data, sig)
-            except SignatureError as exc:
-                raise PullError(f"index: {exc} (caught mid-update? fetched again next poll)") from None
-            break
-    else:
-        raise PullError(f"index signed by unknown key {sig.key_id}")
-    try:
-        obj = json.loads(data)
-    except ValueError:
-        raise PullError("index is not JSON") from None
-    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-        raise PullError(f"index format {obj.get('format') if isinstance(obj, dict) else None!r}; expected {FORMAT}")
-    if sig.trusted_comment != f"{FORMAT} election={obj.get('election')} latest={obj.get('latest')}":
-        raise PullError("index: the signed trusted comment disagrees with the index")
-    return obj
+        return pullindex.verify_index(data, signature, keys)
+    except pullindex.IndexRefused as exc:
+        raise PullError(str(exc)) from None
 
 
 def plan(index: dict, *, sequence: int | None, tree_sequence: int | None, difusor_id: str) -> list[dict]:

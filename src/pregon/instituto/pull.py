@@ -30,14 +30,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import CheckFailed
-from ..package.keys import PublicKey, SecretKey, SignatureError, parse_signature
+from ..package.keys import SecretKey
 from .packages import PackageRecord
 from . import store
 
-FORMAT = "pregon-pull-index/1"
-INDEX = "index.json"
-SIGNATURE = "index.json.minisig"
+from ..package.pullindex import FORMAT, INDEX, SIGNATURE, sign_index, verify_index  # noqa: F401  (re-exported)
 
 
 def index_entries(records: list[PackageRecord]) -> list[PackageRecord]:
@@ -98,8 +95,7 @@ def publish(pull_dir: Path, records: list[PackageRecord], *, key: SecretKey, ele
         os.replace(tmp, dest)
     data = build_index(records, election=election, issuer=issuer, updated=updated)
     latest = max((r.sequence for r in records), default=0)
-    sig = key.sign(data, f"{FORMAT} election={election} latest={latest}",
-                   untrusted_comment="pregon pull index signature")
+    sig = sign_index(data, key, election=election, latest=latest)
     index = pull_dir / INDEX
     try:
         prev = os.stat(index).st_mtime_ns
@@ -109,29 +105,6 @@ def publish(pull_dir: Path, records: list[PackageRecord], *, key: SecretKey, ele
     _replace(pull_dir / SIGNATURE, sig, min_ns)
     _replace(index, data, min_ns)
     return index
-
-
-def verify_index(data: bytes, signature: bytes, keys: list[PublicKey]) -> dict:
-    """The index as a dict when `signature` by one of `keys` covers `data`; CheckFailed otherwise."""
-    try:
-        sig = parse_signature(signature)
-    except SignatureError as exc:
-        raise CheckFailed(f"pull index signature: {exc}") from None
-    for k in keys:
-        if k.key_id_bytes == sig.key_id_bytes:
-            try:
-                k.verify(data, sig)
-            except SignatureError as exc:
-                raise CheckFailed(f"pull index: {exc} (fetch index.json and its signature again)") from None
-            break
-    else:
-        raise CheckFailed(f"pull index signed by unknown key {sig.key_id}")
-    obj = json.loads(data)
-    if obj.get("format") != FORMAT:
-        raise CheckFailed(f"pull index format {obj.get('format')!r}; expected {FORMAT}")
-    if sig.trusted_comment != f"{FORMAT} election={obj['election']} latest={obj['latest']}":
-        raise CheckFailed("pull index: the signed trusted comment disagrees with the index")
-    return obj
 
 
 def nginx_locations(url_prefix: str, pull_dir: Path) -> str:
