@@ -1,0 +1,147 @@
+"""Check a built site: every HTML page well formed (balanced tags, unique ids), carrying a corte stamp, and
+every internal link and resource resolving to a file of the site (fragments to an id of the target page).
+
+    problems = check_site("out/site")      # [] when all is well
+
+Used by the tests and the benchmark; a difusor can run it on a received site too.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+# inside inline SVG, these are written self-closed
+SVG_EMPTY = {"rect", "path", "circle", "line", "polyline", "polygon", "ellipse", "use", "stop"}
+STAMP = re.compile(r"^\d+\|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
+
+
+class PageParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, tuple[int, int]]] = []
+        self.errors: list[str] = []
+        self.ids: set[str] = set()
+        self.links: list[tuple[str, str, tuple[int, int]]] = []
+        self.meta: dict[str, str] = {}
+        self.doctype = False
+
+    def handle_decl(self, decl):
+        if decl.lower() == "doctype html":
+            self.doctype = True
+
+    def _attrs(self, tag, attrs):
+        d = {}
+        for k, v in attrs:
+            if k in d:
+                self.errors.append(f"line {self.getpos()[0]}: <{tag}> repeats attribute {k!r}")
+            d[k] = v
+        if "id" in d:
+            if d["id"] in self.ids:
+                self.errors.append(f"line {self.getpos()[0]}: duplicate id {d['id']!r}")
+            self.ids.add(d["id"] or "")
+        for key in ("href", "src"):
+            if d.get(key) is not None:
+                self.links.append((tag, d[key], self.getpos()))
+        if tag == "meta" and d.get("name"):
+            self.meta[d["name"]] = d.get("content") or ""
+        return d
+
+    def handle_starttag(self, tag, attrs):
+        self._attrs(tag, attrs)
+        if tag not in VOID:
+            self.stack.append((tag, self.getpos()))
+
+    def handle_startendtag(self, tag, attrs):
+        self._attrs(tag, attrs)
+        if tag not in VOID and tag not in SVG_EMPTY:
+            self.errors.append(f"line {self.getpos()[0]}: <{tag}/> self-closed but not an empty element")
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            self.errors.append(f"line {self.getpos()[0]}: end tag for void element </{tag}>")
+            return
+        if not self.stack:
+            self.errors.append(f"line {self.getpos()[0]}: </{tag}> closes nothing")
+            return
+        top, pos = self.stack[-1]
+        if top != tag:
+            self.errors.append(f"line {self.getpos()[0]}: </{tag}> closes <{top}> opened at line {pos[0]}")
+            # recover: pop to the matching tag if it is open
+            for i in range(len(self.stack) - 1, -1, -1):
+                if self.stack[i][0] == tag:
+                    del self.stack[i:]
+                    break
+            return
+        self.stack.pop()
+
+    def finish(self) -> list[str]:
+        self.close()
+        for tag, pos in self.stack:
+            self.errors.append(f"line {pos[0]}: <{tag}> never closed")
+        if not self.doctype:
+            self.errors.append("no <!DOCTYPE html>")
+        return self.errors
+
+
+def parse_page(text: str) -> PageParser:
+    p = PageParser()
+    p.feed(text)
+    p.finish()
+    return p
+
+
+def check_site(site_dir, *, pages: list[str] | None = None) -> list[str]:
+    """Problems found in the site (all HTML pages, or only `pages`, site-relative paths)."""
+    root = Path(site_dir)
+    files: set[str] = set()
+    for dirpath, _dirs, names in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        for name in names:
+            files.add(name if rel_dir == "." else f"{rel_dir.replace(os.sep, '/')}/{name}")
+    html_pages = sorted(f for f in files if f.endswith(".html")) if pages is None else pages
+    problems: list[str] = []
+    ids_cache: dict[str, set[str]] = {}
+    parsed: dict[str, PageParser] = {}
+
+    def ids_of(page: str) -> set[str]:
+        if page not in ids_cache:
+            p = parsed.get(page) or parse_page((root / page).read_text(encoding="utf-8"))
+            ids_cache[page] = p.ids
+        return ids_cache[page]
+
+    for page in html_pages:
+        text = (root / page).read_text(encoding="utf-8")
+        p = parse_page(text)
+        parsed[page] = p
+        problems += [f"{page}: {err}" for err in p.errors]
+        stamp = p.meta.get("pregon-corte")
+        if stamp is None or not STAMP.match(stamp):
+            problems.append(f"{page}: no <meta name=\"pregon-corte\" content=\"secuencia|instante\"> stamp")
+        if "Corte: " not in text and "Último corte: " not in text:
+            problems.append(f"{page}: no visible corte stamp")
+        base = posixpath.dirname(page)
+        for tag, url, pos in p.links:
+            parts = urlsplit(url)
+            if parts.scheme or parts.netloc:
+                if parts.scheme not in ("data",):
+                    problems.append(f"{page}:{pos[0]}: <{tag}> points outside the site: {url}")
+                continue
+            if url.startswith("/"):
+                problems.append(f"{page}:{pos[0]}: absolute link {url} (links must be relative)")
+                continue
+            target = posixpath.normpath(posixpath.join(base, unquote(parts.path))) if parts.path else page
+            if target.startswith("../") or target == "..":
+                problems.append(f"{page}:{pos[0]}: link leaves the site: {url}")
+                continue
+            if target not in files:
+                problems.append(f"{page}:{pos[0]}: broken link {url} -> {target}")
+                continue
+            if parts.fragment and target.endswith(".html") and parts.fragment not in ids_of(target):
+                problems.append(f"{page}:{pos[0]}: link {url}: no id {parts.fragment!r} in {target}")
+    return problems

@@ -1,0 +1,33 @@
+"""Fixtures of the site tests (the builders live in sitefix.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from sitefix import TZ, tiny_actas, tiny_catalog  # noqa: E402
+
+from pregon.election import actas as actas_mod
+from pregon.election import catalog as cat_mod
+from pregon.election.corte import CorteEngine
+
+
+@pytest.fixture(scope="session")
+def tiny_engine() -> CorteEngine:
+    catalog = tiny_catalog()
+    return CorteEngine(catalog, tiny_actas(catalog))
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory):
+    """The tiny election as files (catalog + feeds), for the CLI."""
+    d = tmp_path_factory.mktemp("election")
+    catalog = tiny_catalog()
+    cat_mod.save(catalog, d)
+    (d / "actas").mkdir()
+    for clave, aset in tiny_actas(catalog).items():
+        actas_mod.write_feed(aset, d / "actas" / f"{clave}.csv", TZ)
+    return d
