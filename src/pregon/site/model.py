@@ -17,6 +17,7 @@ import numpy as np
 from ..election import rules
 from ..election.catalog import NO_REGISTRADOS, NULOS, Catalog, Contienda, Eleccion
 from ..election.corte import Corte, EleccionCorte, Tally
+from ..election.csvdb import GEO
 from . import paths
 from .fmt import Clock, resolve_tz, stamp_fields
 
@@ -27,8 +28,8 @@ FORMATO = 1  # the JSON twins' format number (docs/site-json.md)
 # municipio contest lists its secciones directly. The level under an entity contest follows the CSV
 # database's geography column for that ámbito (csvdb.GEO), so pages and database agree.
 SUBLEVELS = {
-    "nacional": ("entidad", "distrito_federal"),
-    "entidad": ("distrito_local",),
+    "nacional": ("entidad", GEO["nacional"][2]),
+    "entidad": (GEO["entidad"][2],),
     "distrito_local": (),
     "distrito_federal": (),
     "municipio": (),
