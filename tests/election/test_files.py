@@ -42,9 +42,9 @@ def test_cli_corte_writes_the_official_zip(election_dir, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "ACTAS_CONTABILIZADAS" in text and "DIPUTACIONES LOCALES" in text
     (zpath,) = out.iterdir()
-    assert zpath.name == "20240602_2300_PREP_DIP_LOC_MORELO.zip"
+    assert zpath.name == "20240602_2300_PREP_DIP_LOC_MOR.zip"
     names = zipfile.ZipFile(zpath).namelist()
-    assert names == ["LEEME.txt", "MORELO_DIP_LOC_2024.csv", "MORELO_DIP_LOC_CANDIDATURAS_2024.csv"]
+    assert names == ["LEEME.txt", "MOR_DIP_LOC_2024.csv", "MOR_DIP_LOC_CANDIDATURAS_2024.csv"]
     (db,) = csvdb.read(zpath)
     assert db.corte_label == "2024/06/02 23:00 (UTC-6)"
     assert db.header_values[:4] == ["5", "3", "0", "3"]

@@ -79,6 +79,15 @@ class Eleccion:
         return f"{entidad}-{numero}"
 
 
+# The short names institutes use in file names, by INE entity id (23 -> QROO as in the 2019 database).
+SIGLAS_INE = {
+    1: "AGS", 2: "BC", 3: "BCS", 4: "CAMP", 5: "COAH", 6: "COL", 7: "CHIS", 8: "CHIH", 9: "CDMX", 10: "DGO",
+    11: "GTO", 12: "GRO", 13: "HGO", 14: "JAL", 15: "MEX", 16: "MICH", 17: "MOR", 18: "NAY", 19: "NL", 20: "OAX",
+    21: "PUE", 22: "QRO", 23: "QROO", 24: "SLP", 25: "SIN", 26: "SON", 27: "TAB", 28: "TAMPS", 29: "TLAX",
+    30: "VER", 31: "YUC", 32: "ZAC",
+}
+
+
 @dataclass(frozen=True)
 class Entidad:
     id: int

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InputError
 from . import actas as actas_mod
 from . import rules, textcols
-from .catalog import (Candidatura, Casilla, Catalog, Contienda, Eleccion, Entidad, Proceso, Seccion,
+from .catalog import (SIGLAS_INE, Candidatura, Casilla, Catalog, Contienda, Eleccion, Entidad, Proceso, Seccion,
                       casilla_key)
 from .corte import HEADER_FIELDS, Corte, EleccionCorte, Frame
 from .timefmt import NO_TIME, fixed_offset, offset_label
@@ -439,8 +439,8 @@ def _entity_code(catalog: Catalog) -> str:
     if len(catalog.entidades) != 1:
         return "NAL"
     entidad = next(iter(catalog.entidades.values()))
-    if entidad.siglas:
-        return entidad.siglas
+    if entidad.siglas or entidad.id in SIGLAS_INE:
+        return entidad.siglas or SIGLAS_INE[entidad.id]
     name = entidad.nombre
     return re.sub(r"[^A-Z0-9]", "", name.upper())[:6] or "ENT"
 
