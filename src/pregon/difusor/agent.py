@@ -28,7 +28,10 @@ def _test_pause():
     return lambda point: time.sleep(delay)
 
 
-def run_agent(cfg, *, once: bool = False, max_seconds: float | None = None, log=print) -> int:
+def run_agent(cfg, *, once: bool = False, max_seconds: float | None = None, log=print, clock=None,
+              check_clock: bool = True) -> int:
+    """`clock` (a callable returning an aware datetime) replaces the system clock for the receiver and its
+    journal: the simulacro runs receivers on the drill's accelerated clock."""
     layout.ensure_dirs(cfg)
     lock_fd = os.open(cfg.root / ".agent.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -42,7 +45,7 @@ def run_agent(cfg, *, once: bool = False, max_seconds: float | None = None, log=
         stop["flag"] = True
 
     old = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    receiver = Receiver(cfg, fault=_test_pause())
+    receiver = Receiver(cfg, fault=_test_pause(), clock=clock, check_clock=check_clock)
     watcher = None
     try:
         receiver.start()

@@ -1,0 +1,65 @@
+"""`pregon simulacro`: a whole election night rehearsed on this machine (docs/simulacro.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import CheckFailed, InputError
+
+
+@click.command()
+@click.option("--preset", type=click.Choice(["morelos", "edomex", "nacional"]), default="morelos", show_default=True,
+              help="size of the synthetic election")
+@click.option("--difusores", "n", type=int, default=3, show_default=True,
+              help="difusores taking part; methods take turns: SFTP push, rsync push, pull")
+@click.option("--methods", default="sftp,rsync,pull", show_default=True,
+              help="distribution methods difusores take in turns (pull needs neither sshd nor rsync)")
+@click.option("--hours", type=float, default=12.0, show_default=True,
+              help="simulated hours of the night from 20:00 (the final cut at the end)")
+@click.option("--speed", type=float, default=0.0,
+              help="times faster than real time [default: HOURS x 3600 / 120, so the night takes two minutes]")
+@click.option("--port", type=int, default=8000, show_default=True,
+              help="the institute's site on 127.0.0.1:PORT, difusor i on PORT+i")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/simulacro"),
+              show_default=True, help="work directory (reset on every drill)")
+@click.option("--seed", type=int, default=1, show_default=True, help="seed of the synthetic election")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="shrink the election (e.g. 0.1)")
+@click.option("--fault", "fault_specs", multiple=True, metavar="SPEC",
+              help="down:I:A-B (difusor I down from simulated minute A to B), tamper:I:N (the N-th package to "
+                   "difusor I corrupted on the wire), slow:I:S (S real seconds before each delivery to I); "
+                   "repeatable")
+@click.option("--full-every", type=int, default=8, show_default=True, help="a full package every K cuts")
+@click.option("--linger/--no-linger", default=True, show_default=True,
+              help="after the night, keep the sites browsable until Ctrl-C")
+@click.option("--pdf/--no-pdf", default=None, help="memorias in PDF too [default: when WeasyPrint is installed]")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON at the end")
+def simulacro(preset, n, methods, hours, speed, port, out, seed, scale, fault_specs, full_every, linger, pdf, as_json):
+    """A drill: synthetic election, institute, N difusores (SFTP, rsync, pull), monitor, faults, memorias.
+
+    Prints each corte (simulated time, actas contabilizadas, each difusor's lag in REAL seconds), the faults
+    as they fire and how they were handled, and a summary. Ctrl-C stops it cleanly at any moment.
+    """
+    import json
+
+    from ..simulacro.faults import parse_all
+    from ..simulacro.plan import Plan, check
+    from ..simulacro.run import Simulacro
+
+    if not 0 < scale <= 1:
+        raise InputError(f"--scale {scale:g}: between 0 (exclusive) and 1")
+    if speed < 0:
+        raise InputError("--speed must be positive")
+    if full_every < 1:
+        raise InputError("--full-every must be at least 1")
+    faults = parse_all(fault_specs, n)
+    plan = Plan(out=out, preset=preset, seed=seed, scale=scale, hours=hours, speed=speed, n=n, port=port,
+                full_every=full_every, faults=faults,
+                methods=tuple(m.strip() for m in methods.split(",") if m.strip()))
+    check(plan)
+    summary = Simulacro(plan, echo=lambda line: click.echo(line), linger=linger, pdf=pdf).run()
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
+    if summary and not summary["interrupted"] and not all(d["current"] for d in summary["difusores"]):
+        raise CheckFailed("at least one difusor did not end on the last corte (see the summary)")

@@ -1,0 +1,327 @@
+"""The drill's layout and configuration, written for real so an operator can read (and reuse) every file.
+
+```
+OUT/
+  simulacro.toml              what this drill is (preset, seed, scale, hours, speed, difusores, faults)
+  eleccion/                   the synthetic election (pregon simulate election): catalog + whole night's actas
+  instituto/
+    instituto.toml            the institute's config (feed = ../eleccion)
+    keys/pregon.key|.pub      package signing key (minisign)      keys/id_ed25519(.pub)  the push SSH key
+    difusores/<id>.json       the registry (host keys pinned from each difusor's sshd)
+    work/                     sites/, packages/, journal.jsonl, published.jsonl, deliveries.jsonl, official ->
+    work/monitor/             observations.jsonl, alerts.jsonl, index.html (the dashboard)
+    publicado/                pull index + packages
+  difusores/<id>/
+    difusor.toml              the difusor's own config (window, pinned key, serve port, pull url)
+    sshd/                     its OpenSSH server (push difusores): sshd_config, host key, authorized_keys
+    inbox/ archive/ releases/ current state/ journal.jsonl status.json access.log
+    memoria/                  memoria técnica (HTML, PDF, logs bundle) written at the end
+  resumen.json, resumen.txt   the drill's summary
+```
+
+Difusores take turns of method: 1 SFTP push, 2 rsync push, 3 pull, 4 SFTP… Ports: the institute's web
+server (official site, /publicado/, /monitor/) on `--port`, difusor i on `--port + i`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from ..errors import InputError
+
+MARKER = "simulacro.toml"
+NAMES = ("el-diario", "tv-norte", "uni-pull", "radio-sur", "la-voz", "canal-siete", "semanario-centro",
+         "uni-tec", "noticias-hoy", "radio-uni")
+NOMBRES = {"el-diario": "El Diario", "tv-norte": "TV Norte", "uni-pull": "Universidad (pull)",
+           "radio-sur": "Radio Sur", "la-voz": "La Voz", "canal-siete": "Canal Siete",
+           "semanario-centro": "Semanario del Centro", "uni-tec": "Universidad Tecnológica",
+           "noticias-hoy": "Noticias Hoy", "radio-uni": "Radio Universidad"}
+METHODS = ("sftp", "rsync", "pull")
+INSTITUTOS = {"morelos": "IMPEPAC", "edomex": "IEEM", "nacional": "INE"}
+
+CADENCE_MINUTES = 15
+DEFAULT_HOURS = 12.0
+DEFAULT_SECONDS = 120.0  # real duration of the night with the default speed
+
+
+@dataclass
+class DifusorPlan:
+    index: int  # 1-based, as in --fault
+    id: str
+    nombre: str
+    method: str  # sftp | rsync | pull
+    root: Path
+    port: int
+    sshd_port: int = 0  # set when its OpenSSH server starts (push difusores)
+
+    @property
+    def toml(self) -> Path:
+        return self.root / "difusor.toml"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def sshd_root(self) -> Path:
+        return self.root / "sshd"
+
+    @property
+    def push(self) -> bool:
+        return self.method in ("sftp", "rsync")
+
+
+@dataclass
+class Plan:
+    out: Path
+    preset: str = "morelos"
+    seed: int = 1
+    scale: float = 1.0
+    hours: float = DEFAULT_HOURS
+    speed: float = 0.0  # 0: computed so the night takes DEFAULT_SECONDS
+    n: int = 3
+    port: int = 8000
+    cadence_minutes: float = CADENCE_MINUTES
+    full_every: int = 8
+    monitor_interval: float = 1.0  # real seconds between monitor rounds
+    faults: list = field(default_factory=list)  # faults.Fault
+    methods: tuple = METHODS  # taken in turns by difusor 1, 2, 3, …
+    start: datetime | None = None  # from the simulated election's timeline
+    difusores: list[DifusorPlan] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.out = Path(self.out).resolve()
+        if self.speed <= 0:
+            self.speed = round(self.hours * 3600 / DEFAULT_SECONDS, 3)
+        if not self.difusores:
+            self.difusores = [DifusorPlan(i, name, NOMBRES.get(name, name), self.methods[(i - 1) % len(self.methods)],
+                                          self.out / "difusores" / name, self.port + i)
+                              for i, name in enumerate(difusor_names(self.n), start=1)]
+
+    # paths
+    @property
+    def election(self) -> Path:
+        return self.out / "eleccion"
+
+    @property
+    def inst(self) -> Path:
+        return self.out / "instituto"
+
+    @property
+    def inst_toml(self) -> Path:
+        return self.inst / "instituto.toml"
+
+    @property
+    def work(self) -> Path:
+        return self.inst / "work"
+
+    @property
+    def official_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/monitor/"
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(hours=self.hours)
+
+    @property
+    def slot_seconds(self) -> float:
+        """Real seconds between two cuts."""
+        return self.cadence_minutes * 60 / self.speed
+
+    @property
+    def cuts(self) -> int:
+        """Cuts of the night: every cadence from the start, and the final one at the end."""
+        n = 0
+        while n * self.cadence_minutes < self.hours * 60:
+            n += 1
+        return n + 1
+
+    @property
+    def lag_limit_real(self) -> float:
+        """The drill's compliance limit in real seconds: a difusor must publish a cut before the next one
+        (the seeds' 60 s against 15 min, compressed with the night)."""
+        return self.slot_seconds
+
+    def difusor(self, index: int) -> DifusorPlan:
+        return self.difusores[index - 1]
+
+
+def difusor_names(n: int) -> list[str]:
+    return [NAMES[i] if i < len(NAMES) else f"difusor-{i + 1}" for i in range(n)]
+
+
+def check_port_free(port: int, what: str) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise InputError(f"port {port} on 127.0.0.1 ({what}) is in use; choose another base with --port") from None
+
+
+def check(plan: Plan) -> None:
+    bad = [m for m in plan.methods if m not in METHODS]
+    if bad or not plan.methods:
+        raise InputError(f"--methods: {bad[0] if bad else 'empty'!r} is not one of {', '.join(METHODS)}")
+    if not 1 <= plan.n <= 50:
+        raise InputError(f"--difusores {plan.n}: between 1 and 50")
+    if plan.port < 1024 or plan.port + plan.n > 65535:
+        raise InputError(f"--port {plan.port}: between 1024 and {65535 - plan.n}")
+    if not 0.25 <= plan.hours <= 24 * 14:
+        raise InputError(f"--hours {plan.hours:g}: between 0.25 and 336")
+    check_port_free(plan.port, "the institute's site")
+    for d in plan.difusores:
+        check_port_free(d.port, f"difusor {d.id}")
+    if any(d.push for d in plan.difusores):
+        from .sshd import SSHD
+
+        for tool, path in (("sshd", SSHD), ("ssh-keygen", shutil.which("ssh-keygen")), ("ssh", shutil.which("ssh"))):
+            if not path or not os.access(path, os.X_OK):
+                raise InputError(f"{tool} is not installed; push difusores need OpenSSH "
+                                 "(apt-get install openssh-server openssh-client), or run a pull-only drill with --methods pull")
+        if any(d.method == "rsync" for d in plan.difusores) and not shutil.which("rsync"):
+            raise InputError("rsync is not installed; the rsync difusor needs it (apt-get install rsync)")
+
+
+def prepare_out(plan: Plan) -> None:
+    """Make OUT ready: a directory this command made before is reset (the election is kept when it is the
+    same preset, seed and scale); anything else that is not empty is refused."""
+    out = plan.out
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise InputError(f"{out} exists and was not made by `pregon simulacro`; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    for sub in ("instituto", "difusores"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    for f in ("resumen.json", "resumen.txt"):
+        (out / f).unlink(missing_ok=True)
+
+
+def write_election(plan: Plan, log=lambda m: None) -> None:
+    sim_toml = plan.election / "simulacion.toml"
+    same = False
+    if sim_toml.exists():
+        try:
+            s = tomllib.loads(sim_toml.read_text("utf-8"))["simulacion"]
+            same = (s.get("preset"), int(s.get("seed")), float(s.get("scale"))) == (plan.preset, plan.seed,
+                                                                                  float(plan.scale))
+        except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError):
+            same = False
+    if not same:
+        from ..simulate import generate, write
+
+        shutil.rmtree(plan.election, ignore_errors=True)
+        log(f"generando la elección sintética {plan.preset} (semilla {plan.seed}, escala {plan.scale:g})…")
+        write(generate(plan.preset, seed=plan.seed, scale=plan.scale), plan.election)
+    tl = tomllib.loads(sim_toml.read_text("utf-8"))["timeline"]
+    start = tl["inicio_publicacion"]
+    plan.start = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+
+
+def _toml_str(v: str) -> str:
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_instituto(plan: Plan) -> None:
+    from ..package import keys as keys_mod
+    from .sshd import keygen
+
+    inst = plan.inst
+    (inst / "keys").mkdir(parents=True, exist_ok=True)
+    keys_mod.write_keypair(inst / "keys", keys_mod.generate())
+    if any(d.push for d in plan.difusores):
+        keygen(inst / "keys" / "id_ed25519", "instituto-simulacro")
+    lag_limit_virtual = plan.lag_limit_real * plan.speed
+    name = INSTITUTOS.get(plan.preset, "INSTITUTO")
+    plan.inst_toml.write_text(
+        "# Written by `pregon simulacro`: the institute of this drill (docs/instituto-operations.md).\n"
+        "# Times are simulated election-night times; the drill's clock runs [simulacro] speed times faster.\n"
+        f"[instituto]\nname = {_toml_str(name)}\nfeed = \"../eleccion\"\nwork = \"work\"\nregistry = \"difusores\"\n"
+        "pull_dir = \"publicado\"\nkey = \"keys/pregon.key\"\n"
+        + ("ssh_key = \"keys/id_ed25519\"\n" if any(d.push for d in plan.difusores) else "")
+        + f"\n[schedule]\nstart = \"{plan.start.isoformat()}\"\nend = \"{plan.end.isoformat()}\"\n"
+        f"cadence_minutes = {plan.cadence_minutes:g}\nfull_every = {plan.full_every}\ncut_retries = 1\n"
+        f"cut_retry_seconds = 20\nttl_hours = 48\n"
+        "\n[push]\ntimeout_seconds = 20\nretries = 2\nbackoff_seconds = 0.25\nconcurrency = 64\n"
+        f"\n[monitor]\ninterval_seconds = {plan.monitor_interval:g}\n"
+        f"# in simulated seconds: {plan.lag_limit_real:.2f} real seconds (one cut's slot) at speed {plan.speed:g}\n"
+        f"lag_limit_seconds = {lag_limit_virtual:.1f}\nsample_pages = 3\ntimeout_seconds = 3\n", "utf-8")
+
+
+def write_difusor(plan: Plan, d: DifusorPlan) -> None:
+    d.root.mkdir(parents=True, exist_ok=True)
+    (d.root / "inbox").mkdir(exist_ok=True)
+    pub = plan.inst / "keys" / "pregon.pub"
+    local = plan.start.astimezone(_tz())
+    end = (plan.end + timedelta(hours=2)).astimezone(_tz())  # the final cut (at `end`) must still go live
+    pull = ""
+    if d.method == "pull":
+        pull = (f"\n[pull]\n# this difusor's own path on the institute's server (drill faults act per link)\n"
+                f"url = \"http://127.0.0.1:{plan.port}/d/{d.id}/publicado/index.json\"\ninterval = 1\ntimeout = 10\n")
+    d.toml.write_text(
+        f"# Written by `pregon simulacro`: difusor {d.index} ({d.method}); see docs/difusor-operations.md.\n"
+        f"[difusor]\nid = {_toml_str(d.id)}\nroot = \".\"\npublic_keys = [{_toml_str(str(pub))}]\n"
+        "syslog = false\nmin_free_mb = 16\npoll_interval = 0.2\n"
+        f"\n[window]\nstart = \"{local.strftime('%Y-%m-%dT%H:%M')}\"\nend = \"{end.strftime('%Y-%m-%dT%H:%M')}\"\n"
+        "tz = \"America/Mexico_City\"\n"
+        f"\n[serve]\nhost = \"127.0.0.1\"\nport = {d.port}\nserver_name = \"{d.id}.simulacro.local\"\n"
+        "access_log = \"access.log\"\n"
+        + pull
+        + f"\n[registro]\nnombre = {_toml_str(d.nombre)}\nsitio = \"https://{d.id}.example.mx\"\n"
+        f"enlace = {_toml_str(d.url)}\n"
+        f"contacto_tecnico = {{ nombre = \"Área de sistemas\", correo = \"ti@{d.id}.example.mx\" }}\n"
+        f"contacto_legal = \"Jurídico <juridico@{d.id}.example.mx>\"\nip = \"127.0.0.1\"\n"
+        "software = \"pregon difusor serve (simulacro)\"\n", "utf-8")
+
+
+def _tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("America/Mexico_City")
+
+
+def write_marker(plan: Plan) -> None:
+    lines = ["# Written by `pregon simulacro`; this directory is reset by the next drill with the same --out.",
+             "[simulacro]", f"preset = {_toml_str(plan.preset)}", f"seed = {plan.seed}", f"scale = {plan.scale}",
+             f"hours = {plan.hours}", f"speed = {plan.speed}", f"cadence_minutes = {plan.cadence_minutes}",
+             f"port = {plan.port}", f"start = \"{plan.start.isoformat() if plan.start else ''}\"",
+             "faults = [" + ", ".join(_toml_str(f.spec) for f in plan.faults) + "]", ""]
+    for d in plan.difusores:
+        lines += ["[[difusor]]", f"index = {d.index}", f"id = {_toml_str(d.id)}", f"method = {_toml_str(d.method)}",
+                  f"url = {_toml_str(d.url)}", f"config = {_toml_str(str(d.toml))}", ""]
+    (plan.out / MARKER).write_text("\n".join(lines), "utf-8")
+
+
+def write_all(plan: Plan, log=lambda m: None) -> None:
+    """Every file of the drill except the registry (which pins host keys of servers not started yet)."""
+    prepare_out(plan)
+    (plan.out / MARKER).write_text("# pregon simulacro (being prepared)\n", "utf-8")
+    write_election(plan, log)
+    write_instituto(plan)
+    for d in plan.difusores:
+        write_difusor(plan, d)
+    write_marker(plan)
+
+
+def register(plan: Plan, d: DifusorPlan, host_key: str | None, user: str | None) -> None:
+    from ..instituto.registry import Contact, Difusor, Registry, Server, Transfer
+
+    if d.push:
+        t = Transfer(method=d.method, host="127.0.0.1", port=d.sshd_port, user=user, path=str(d.root / "inbox"),
+                     host_key=host_key)
+    else:
+        t = Transfer(method="pull")
+    Registry(plan.inst / "difusores").add(Difusor(
+        id=d.id, nombre=d.nombre, sitio=f"https://{d.id}.example.mx", enlace=d.url,
+        tecnico=Contact("Área de sistemas", f"ti@{d.id}.example.mx"), legal=Contact("Jurídico", f"juridico@{d.id}.example.mx"),
+        servidor=Server(host="127.0.0.1", software="pregon difusor serve (simulacro)"), transfer=t,
+        carta_recibida=True))
