@@ -208,3 +208,30 @@ def test_invalid_certificate_is_a_tls_error(tmp_path):
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_a_swap_between_main_json_and_the_pages_is_not_tampering(world):
+    """The difusor activates corte 2 after the monitor read corte 1's main.json: the pages then belong to
+    corte 2. The monitor looks once more and sees a consistent corte 2; a real alteration would remain."""
+    served = world["served"]
+    old, new = dict(served["atrasado"]), dict(served["bien"])
+    state = {"main_reads": 0}
+    handler = world["handler"]
+
+    def swapping(request: httpx.Request):
+        if request.url.port == 9001:  # "atrasado": serves corte 1's main.json once, then corte 2 everywhere
+            path = request.url.path.lstrip("/")
+            if path == "json/main.json":
+                state["main_reads"] += 1
+                st, body, h = (old if state["main_reads"] == 1 else new)[path]
+            else:
+                st, body, h = new.get(path, (404, b"", {}))
+            return httpx.Response(st, content=body, headers=h)
+        return handler(request)
+
+    world["handler"] = swapping
+    mon = make_monitor(world, Clock(T + timedelta(minutes=15, seconds=10)))
+    obs = {o.difusor: o for o in asyncio.run(mon.round())}
+    assert state["main_reads"] == 2
+    assert obs["atrasado"].status == "ok" and obs["atrasado"].corte_sequence == 2
+    assert obs["pagina"].status == "tampered"  # a real alteration is still reported after the second look

@@ -160,6 +160,17 @@ class Monitor:
         return list(obs)
 
     async def observe(self, client, d: Difusor, cuts: list[PackageRecord]) -> Observation:
+        """One look at a difusor. Pages that differ from the corte main.json showed may only mean the difusor
+        activated the next corte between the two requests, so such a finding is checked once more: a real
+        alteration is still there, a swap is not."""
+        o = await self._observe_once(client, d, cuts)
+        if o.status == "tampered" and o.tampered and o.tampered != ["json/main.json"]:
+            again = await self._observe_once(client, d, cuts)
+            if again.status != "tampered" or again.corte_sequence == o.corte_sequence:
+                o = again
+        return o
+
+    async def _observe_once(self, client, d: Difusor, cuts: list[PackageRecord]) -> Observation:
         import httpx
 
         now = self.now()

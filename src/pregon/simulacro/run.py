@@ -214,12 +214,6 @@ class DrillMonitor(Monitor):
 
     async def observe(self, client, d, cuts):
         o = await super().observe(client, d, cuts)
-        if o.status == "tampered" and o.tampered and o.tampered != ["json/main.json"]:
-            # main.json read before a swap and a sample page after it: at drill speed the difusor swaps
-            # every second or two, so look again once; a real alteration is still there
-            again = await super().observe(client, d, cuts)
-            if again.status != "tampered" or again.corte_sequence == o.corte_sequence:
-                o = again
         if o.lag_s is not None:
             o.lag_s = round(o.lag_s / self.speed, 3)
             if o.status == "lagging":
