@@ -32,9 +32,9 @@ _at_option = click.option("--at", default=None, help="sign and record as of this
 def _at(text):
     if text is None:
         return _now()
-    from ..instituto.config import _time
+    from ..configfile import toml_time
 
-    return _time(text, "--at")
+    return toml_time(text, "--at")
 
 
 def _echo_json(obj) -> None:
@@ -316,9 +316,9 @@ def monitor(ctx, config_path, once, rounds, as_json, now_text):
     reg = Registry(cfg.registry)
     clock = None
     if now_text is not None:
-        from ..instituto.config import _time
+        from ..configfile import toml_time
 
-        fixed = _time(now_text, "--now")
+        fixed = toml_time(now_text, "--now")
 
         class _Fixed:
             def now(self):

@@ -41,12 +41,12 @@ rate_limit = 0                   # requests per second per client IP; 0 disables
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..configfile import check_keys, read_toml, toml_time
 from ..errors import InputError
 from ..package.keys import PublicKey, load_public_key, parse_public_key
 
@@ -106,51 +106,27 @@ class Config:
             setattr(self, name, value if value.is_absolute() else self.root / value)
 
 
-def _check_keys(table: dict, allowed: set, where: str) -> None:
-    extra = sorted(set(table) - allowed)
-    if extra:
-        raise InputError(f"{where}: unknown key {extra[0]!r} (known: {', '.join(sorted(allowed))})")
-
-
-def _time(value, tz: ZoneInfo, where: str) -> datetime:
-    if isinstance(value, datetime):
-        t = value
-    elif isinstance(value, str):
-        try:
-            t = datetime.fromisoformat(value)
-        except ValueError:
-            raise InputError(f"{where}: not an ISO 8601 time: {value!r}") from None
-    else:
-        raise InputError(f"{where}: expected a time such as \"2024-06-02T20:00\"")
-    return t.replace(tzinfo=tz) if t.tzinfo is None else t
-
-
 def load_config(path: str | Path) -> Config:
     """Read and check difusor.toml; InputError names the key that is wrong."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file (write a difusor.toml; see docs/difusor-operations.md)") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "write a difusor.toml; see docs/difusor-operations.md")
     return config_from_dict(data, base=path.parent, source=path)
 
 
 def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> Config:
     where = str(source or "difusor.toml")
     # [registro] is the difusor's registration data; the memoria técnica reads and checks it.
-    _check_keys(data, {"difusor", "window", "hooks", "serve", "pull", "registro"}, where)
+    check_keys(data, {"difusor", "window", "hooks", "serve", "pull", "registro"}, where)
     d = data.get("difusor", {})
     w = data.get("window", {})
     h = data.get("hooks", {})
     s = data.get("serve", {})
-    _check_keys(d, _DIFUSOR_KEYS, f"{where} [difusor]")
-    _check_keys(w, _WINDOW_KEYS, f"{where} [window]")
-    _check_keys(h, _HOOK_KEYS, f"{where} [hooks]")
-    _check_keys(s, _SERVE_KEYS, f"{where} [serve]")
+    check_keys(d, _DIFUSOR_KEYS, f"{where} [difusor]")
+    check_keys(w, _WINDOW_KEYS, f"{where} [window]")
+    check_keys(h, _HOOK_KEYS, f"{where} [hooks]")
+    check_keys(s, _SERVE_KEYS, f"{where} [serve]")
     pl = data.get("pull", {})
-    _check_keys(pl, _PULL_KEYS, f"{where} [pull]")
+    check_keys(pl, _PULL_KEYS, f"{where} [pull]")
     pull = None
     if pl:
         from .pull import PullConfig, check_url
@@ -188,8 +164,8 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         tz = ZoneInfo(w.get("tz", "America/Mexico_City"))
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(f"{where} [window] tz: unknown time zone {w.get('tz')!r}") from None
-    start = _time(w["start"], tz, f"{where} [window] start") if "start" in w else None
-    end = _time(w["end"], tz, f"{where} [window] end") if "end" in w else None
+    start = toml_time(w["start"], f"{where} [window] start", tz) if "start" in w else None
+    end = toml_time(w["end"], f"{where} [window] end", tz) if "end" in w else None
     if start and end and end <= start:
         raise InputError(f"{where} [window]: end must be later than start")
     serve = ServeConfig(

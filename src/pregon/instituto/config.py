@@ -41,11 +41,11 @@ Relative paths are relative to the directory of instituto.toml.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ..configfile import check_keys, read_toml, toml_time
 from ..errors import InputError
 
 _SECTIONS = {
@@ -142,21 +142,6 @@ class Config:
         return self.work / "published.jsonl"
 
 
-def _time(value, where: str) -> datetime:
-    if isinstance(value, datetime):
-        t = value
-    elif isinstance(value, str):
-        try:
-            t = datetime.fromisoformat(value)
-        except ValueError:
-            raise InputError(f"{where}: not an ISO 8601 time: {value!r}") from None
-    else:
-        raise InputError(f"{where}: expected an ISO 8601 time with offset, e.g. \"2024-06-02T20:00:00-06:00\"")
-    if t.tzinfo is None or t.utcoffset() is None:
-        raise InputError(f"{where}: {value!s} has no UTC offset; write e.g. 2024-06-02T20:00:00-06:00")
-    return t
-
-
 def _num(table: dict, key: str, default, where: str, *, kind=float, minimum=0, maximum=None):
     v = table.get(key, default)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or (kind is int and not isinstance(v, int)):
@@ -169,12 +154,7 @@ def _num(table: dict, key: str, default, where: str, *, kind=float, minimum=0, m
 
 def load_config(path: str | Path) -> Config:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file (see docs/instituto-operations.md for instituto.toml)") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "see docs/instituto-operations.md for instituto.toml")
     return config_from_dict(data, base=path.resolve().parent, source=path)
 
 
@@ -187,15 +167,13 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         t = data.get(sec, {})
         if not isinstance(t, dict):
             raise InputError(f"{where}: [{sec}] must be a table")
-        bad = sorted(set(t) - allowed)
-        if bad:
-            raise InputError(f"{where} [{sec}]: unknown key {bad[0]!r} (known: {', '.join(sorted(allowed))})")
+        check_keys(t, allowed, f"{where} [{sec}]")
     i, s, p, m = (data.get(k, {}) for k in ("instituto", "schedule", "push", "monitor"))
     for key in ("name", "feed", "work", "registry", "pull_dir", "key", "ssh_key", "election"):
         if key in i and not isinstance(i[key], str):
             raise InputError(f"{where} [instituto] {key}: expected a string")
-    start = _time(s["start"], f"{where} [schedule] start") if "start" in s else None
-    end = _time(s["end"], f"{where} [schedule] end") if "end" in s else None
+    start = toml_time(s["start"], f"{where} [schedule] start") if "start" in s else None
+    end = toml_time(s["end"], f"{where} [schedule] end") if "end" in s else None
     if start and end and end <= start:
         raise InputError(f"{where} [schedule]: end must be later than start")
     ws = f"{where} [schedule]"

@@ -10,11 +10,11 @@ Every time here is an aware datetime; the rendering layer turns them into es-MX 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..configfile import read_toml
 from ..errors import InputError
 
 SCHEMA = "pregon.memoria/1"
@@ -52,26 +52,15 @@ def load_settings(path: Path, registro_file: Path | None = None):
     from ..difusor.config import config_from_dict
 
     path = Path(path)
-    data = _read_toml(path, "write a difusor.toml; see docs/difusor-operations.md")
+    data = read_toml(path, "write a difusor.toml; see docs/difusor-operations.md")
     registro = data.pop("registro", {})
     where = f"{path} [registro]"
     if registro_file is not None:
-        other = _read_toml(Path(registro_file), "give the TOML file with the difusor's [registro] table")
+        other = read_toml(Path(registro_file), "give the TOML file with the difusor's [registro] table")
         registro = other.get("registro", other)
         where = f"{registro_file} [registro]" if "registro" in other else str(registro_file)
     cfg = config_from_dict(data, base=path.parent, source=path)
     return cfg, check_registro(registro, where)
-
-
-def _read_toml(path: Path, hint: str) -> dict:
-    try:
-        return tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file ({hint})") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; give the TOML file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML: {exc}") from None
 
 
 def check_registro(table, where: str) -> dict:
