@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from difusor.kit import Institute
 from pregon.cli import main
@@ -22,7 +20,7 @@ def _write(tmp_path, body: str) -> Path:
 
 def test_full_config(tmp_path):
     inst = Institute(tmp_path / "inst")
-    pub = inst.write_public_key(tmp_path / "i.pub")
+    inst.write_public_key(tmp_path / "i.pub")
     cfg = load_config(_write(tmp_path, f'''
 [difusor]
 id = "el-diario"

@@ -8,12 +8,10 @@ import zlib
 import json
 import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from difusor.kit import T0, Institute, drop, make_config, served_corte
-from pregon.difusor import layout
 from pregon.difusor.journal import read_journal
 from pregon.difusor.pipeline import Receiver
 from pregon.package import keys as keys_mod
