@@ -340,7 +340,8 @@ def _n(x) -> str:
     return f"{x:,}"
 
 
-def _bytes(n: int) -> str:
+def human_bytes(n: float) -> str:
+    """1,234 B, 3.1 MiB: binary units, one decimal past bytes (shared with the memoria técnica)."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(n) < 1024 or unit == "TiB":
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
@@ -371,7 +372,7 @@ def _period_text(title: str, p: PeriodReport, hourly: bool) -> list[str]:
     rows = []
     for name in ("all",) + CLASS_NAMES:
         t = p.traffic[name]
-        rows.append([name, _n(t.hits), _bytes(t.bytes), _n(t.pages), _n(t.json), _n(t.downloads), _n(t.assets), _n(t.other)])
+        rows.append([name, _n(t.hits), human_bytes(t.bytes), _n(t.pages), _n(t.json), _n(t.downloads), _n(t.assets), _n(t.other)])
     out += _table(["", "hits", "bytes", "pages", "json", "downloads", "assets", "other"], rows)
     perm = p.visits["permanence"]
     out.append(
@@ -388,7 +389,7 @@ def _period_text(title: str, p: PeriodReport, hourly: bool) -> list[str]:
     cols = ["hits", "bytes", "pages", "json", "downloads", "visitors", "visits", "bot_hits", "bot_visitors", "monitor_hits"]
 
     def row_cells(r: Row):
-        return [r.start] + [_bytes(r.bytes) if c == "bytes" else _n(getattr(r, c)) for c in cols]
+        return [r.start] + [human_bytes(r.bytes) if c == "bytes" else _n(getattr(r, c)) for c in cols]
 
     out.append("")
     out += _table(["day"] + cols, [row_cells(r) for r in p.per_day])
