@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from difusor.kit import T0, Institute, drop, make_config, served_corte
+from difusor.kit import T0, Institute, drop, make_config, served_corte, Clock
 from pregon.difusor.journal import read_journal
 from pregon.difusor.pipeline import Receiver
 from pregon.package import keys as keys_mod
@@ -24,14 +24,6 @@ def regzip(data: bytes) -> bytes:
     body = c.compress(data) + c.flush()
     return (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + body
             + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF))
-
-
-class Clock:
-    def __init__(self, t):
-        self.t = t
-
-    def __call__(self):
-        return self.t
 
 
 @pytest.fixture

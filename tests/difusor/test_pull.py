@@ -10,19 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
-from difusor.kit import T0, Institute, make_config, served_corte
+from difusor.kit import T0, Institute, make_config, served_corte, Clock
 from pregon.difusor.pipeline import Receiver
 from pregon.difusor.pull import PullConfig, Puller, plan
 from pregon.instituto.packages import PackageRecord
 from pregon.instituto.pull import publish
-
-
-class Clock:
-    def __init__(self, t):
-        self.t = t
-
-    def __call__(self):
-        return self.t
 
 
 class Server:

@@ -11,20 +11,12 @@ from pathlib import Path
 import pytest
 
 from conftest import require_tool
-from difusor.kit import T0, Institute, drop, make_config
+from difusor.kit import T0, Institute, drop, make_config, Clock
 from pregon.difusor.pipeline import Receiver
 from serve.servers_kit import Nginx, cleanup, get, world_readable_tmp
 
 LUA = Path(__file__).with_name("wrk_check.lua")
 ACTIVATIONS = 50
-
-
-class Clock:
-    def __init__(self, t):
-        self.t = t
-
-    def __call__(self):
-        return self.t
 
 
 @pytest.mark.slow

@@ -9,21 +9,13 @@ from datetime import timedelta
 import pytest
 
 from conftest import require_tool
-from difusor.kit import T0, Institute, drop, make_config
+from difusor.kit import T0, Institute, drop, make_config, Clock
 from pregon.difusor.pipeline import Receiver
 from pregon.serve import policy
 from serve.servers_kit import Apache, Embedded, Nginx, cleanup, get, world_readable_tmp
 
 COMBINED = re.compile(r'^127\.0\.0\.1 - - \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "(?:GET|HEAD) (\S+) HTTP/1\.1" '
                       r'(\d{3}) (\d+|-) "([^"]*)" "([^"]*)"$')
-
-
-class Clock:
-    def __init__(self, t):
-        self.t = t
-
-    def __call__(self):
-        return self.t
 
 
 @pytest.fixture
