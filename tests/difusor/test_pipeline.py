@@ -162,6 +162,25 @@ def test_withdrawal_notice_replaces_site_and_clear_restores(setup):
     assert served_corte(cfg.current)[0] == 1
 
 
+def test_maintenance_replaces_site_and_message_leaves_it(setup):
+    """`maintenance` takes the results down behind the institute's page; `message` never alters the published
+    site (it is unmodified by rule) and is offered to the difusor's own pages through status.json."""
+    inst, cfg, r, clock = setup
+    drop(inst.full(1), cfg.inbox)
+    r.scan_inbox()
+    drop(inst.notice("message", "Los resultados son preliminares."), cfg.inbox)
+    r.scan_inbox()
+    assert served_corte(cfg.current)[0] == 1
+    assert "preliminares" in str(r.status())
+    drop(inst.notice("maintenance", "El PREP está en mantenimiento; vuelva en unos minutos."), cfg.inbox)
+    r.scan_inbox()
+    page = (cfg.current / "index.html").read_text()
+    assert "Sitio en mantenimiento" in page and "vuelva en unos minutos" in page
+    drop(inst.notice("clear", "fin"), cfg.inbox)
+    r.scan_inbox()
+    assert served_corte(cfg.current)[0] == 1
+
+
 def test_stale_and_partial_uploads(setup):
     inst, cfg, r, clock = setup
     drop(inst.full(1, expires=T0 + timedelta(hours=2)), cfg.inbox)

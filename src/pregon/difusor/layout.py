@@ -136,9 +136,9 @@ def placeholder_release(cfg, start: datetime | None) -> str:
 
 
 def notice_release(cfg, notice, sequence: int | None) -> str:
-    """The institute's notice in place of the site (withdrawal, not-official, suspension)."""
+    """The institute's notice in place of the site (withdrawal, not-official, suspension, maintenance)."""
     titles = {"withdrawal": "Aviso del instituto", "not-official": "Este sitio ya no es difusor oficial",
-              "suspension": "Publicación suspendida"}
+              "suspension": "Publicación suspendida", "maintenance": "Sitio en mantenimiento"}
     title = titles.get(notice.type, "Aviso del instituto")
     body = f"<p>{html.escape(notice.message)}</p>"
     page = _PAGE.format(title=html.escape(title), body=body)

@@ -6,7 +6,7 @@ import ctypes
 import ctypes.util
 from datetime import datetime
 
-REPLACING_NOTICES = ("withdrawal", "not-official", "suspension")
+REPLACING_NOTICES = ("withdrawal", "not-official", "suspension", "maintenance")
 
 
 def phase(cfg, now: datetime) -> str:
