@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from ..errors import InputError
-
-
-def _time(value: str | None, option: str, tz) -> datetime | None:
-    """ISO 8601; a time without offset is read in the config's time zone."""
-    if value is None:
-        return None
-    try:
-        t = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(f"{option} {value!r}: not an ISO 8601 time; write e.g. 2024-06-02T20:00:00-06:00") from None
-    return t.replace(tzinfo=tz) if t.tzinfo is None else t
+from ._times import option_time
 
 
 @click.command()
@@ -55,10 +44,10 @@ def memoria(config_path, out, logs, start, end, baseline_from, baseline_to, comm
         raise InputError("baseline: give both --baseline-from and --baseline-to, or neither")
     baseline = None
     if baseline_from is not None:
-        baseline = (_time(baseline_from, "--baseline-from", tz), _time(baseline_to, "--baseline-to", tz))
-    opts = Options(config=config_path, out=out, logs=tuple(logs), start=_time(start, "--from", tz),
-                   end=_time(end, "--to", tz), baseline=baseline, comments=comments, registro=registro,
-                   date=_time(date, "--date", tz), pdf=not no_pdf, workers=workers,
+        baseline = (option_time(baseline_from, "--baseline-from", tz), option_time(baseline_to, "--baseline-to", tz))
+    opts = Options(config=config_path, out=out, logs=tuple(logs), start=option_time(start, "--from", tz),
+                   end=option_time(end, "--to", tz), baseline=baseline, comments=comments, registro=registro,
+                   date=option_time(date, "--date", tz), pdf=not no_pdf, workers=workers,
                    monitor_agents=tuple(monitor_agent), monitor_ips=tuple(monitor_ip))
     result = build(opts, note=lambda m: click.echo(m, err=True))
     h = result.headline

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import click
 
 from ..errors import InputError
-
-
-def _time(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        t = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(f"{option} {value!r}: not an ISO 8601 time; write e.g. 2024-06-02T20:00:00-06:00") from None
-    if t.tzinfo is None:
-        raise InputError(f"{option} {value}: no UTC offset; add one, e.g. {value}-06:00 for Mexico City")
-    return t
+from ._times import option_time
 
 
 @click.command()
@@ -51,11 +39,11 @@ def stats(logs, start, end, baseline_from, baseline_to, as_json, tz, monitor_age
         raise InputError("baseline: give both --baseline-from and --baseline-to, or neither")
     baseline = None
     if baseline_from is not None:
-        baseline = (_time(baseline_from, "--baseline-from"), _time(baseline_to, "--baseline-to"))
+        baseline = (option_time(baseline_from, "--baseline-from"), option_time(baseline_to, "--baseline-to"))
     report = analyze(
         logs,
-        start=_time(start, "--from"),
-        end=_time(end, "--to"),
+        start=option_time(start, "--from"),
+        end=option_time(end, "--to"),
         baseline=baseline,
         tz=tz,
         monitor_agents=monitor_agent,
