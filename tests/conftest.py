@@ -1,9 +1,8 @@
-"""Shared fixtures: where ../shared lives, and the rule that under CI a missing tool fails instead of skipping."""
+"""Shared fixtures: where ../shared lives (the real PREP database). Missing tools: see toolcheck.py."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("PREGON_SHARED", ROOT.parent / "shared"))
 REAL_QROO = SHARED / "fixtures" / "real" / "20190603_0547_PREP_DIP_QROO.zip"
-
-
-def require_tool(name: str) -> str:
-    """The tool's path; skips when absent, except under CI=true where absence is a failure."""
-    path = shutil.which(name) or (name if os.path.isabs(name) and os.access(name, os.X_OK) else None)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is required under CI but is not installed (scripts/test installs it)")
-        pytest.skip(f"{name} not installed")
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import json
 import subprocess
 from datetime import date
 
-from conftest import require_tool
+from toolcheck import require_tool
 
 from pregon.analytics import analyze
 from pregon.analytics.synthlog import generate

@@ -25,7 +25,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from conftest import require_tool
+from toolcheck import require_tool
 from pregon.instituto import packages as pk
 from pregon.instituto import store
 from pregon.package import EMPTY_STATE, load_public_key, read_unverified

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import require_tool
+from toolcheck import require_tool
 from instituto.sshkit import SSHD, Sshd, keygen
 
 

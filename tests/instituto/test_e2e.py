@@ -11,7 +11,7 @@ import os
 from datetime import datetime, timedelta
 
 
-from conftest import require_tool
+from toolcheck import require_tool
 from instituto.kit import START, difusor, institute, load, public_key, simulate
 from pregon.cli import main
 from pregon.difusor.config import load_config as load_difusor

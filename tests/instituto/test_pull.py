@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from conftest import require_tool
+from toolcheck import require_tool
 from difusor.kit import T0, Institute
 from instituto.sshkit import free_port, wait_port
 from pregon.errors import CheckFailed

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import require_tool
+from toolcheck import require_tool
 from instituto.kit import difusor
 from instituto.sshkit import keygen
 from difusor.kit import T0, Institute, make_config

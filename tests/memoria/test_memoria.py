@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
+from toolcheck import require_tool
 from difusor.kit import Institute, drop, make_config
 
 from pregon.analytics import analyze, synthlog

@@ -9,7 +9,7 @@ import stat
 import subprocess
 
 import pytest
-from conftest import require_tool
+from toolcheck import require_tool
 
 from pregon.errors import InputError
 from pregon.package import keys

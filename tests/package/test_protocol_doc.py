@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
+from toolcheck import require_tool
 from package.forge import read_tree, write_site
 
 from pregon.package import build_notice, build_package, write_keypair

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_tool
+from toolcheck import require_tool
 from difusor.kit import T0, Institute, drop, make_config, Clock
 from pregon.difusor.pipeline import Receiver
 from serve.servers_kit import Nginx, cleanup, get, world_readable_tmp

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import require_tool
+from toolcheck import require_tool
 from difusor.kit import T0, Institute, drop, make_config, Clock
 from pregon.difusor.pipeline import Receiver
 from pregon.serve import policy

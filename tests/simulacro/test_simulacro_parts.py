@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import require_tool
+from toolcheck import require_tool
 from pregon.cli import main
 from pregon.difusor.config import load_config as load_difusor
 from pregon.errors import InputError

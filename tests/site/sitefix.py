@@ -112,3 +112,16 @@ def tiny_actas(catalog: Catalog, seed: int = 7) -> dict[str, actas_mod.ActaSet]:
 
 def at(minutes_after_start: int) -> datetime:
     return START + timedelta(minutes=minutes_after_start)
+
+
+def files_of(root) -> dict[str, bytes]:
+    """Every file under root by relative path, with its bytes (to compare whole sites)."""
+    import os
+    from pathlib import Path
+
+    out = {}
+    for dirpath, _d, names in os.walk(root):
+        for name in names:
+            p = Path(dirpath) / name
+            out[p.relative_to(root).as_posix()] = p.read_bytes()
+    return out

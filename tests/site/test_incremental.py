@@ -7,25 +7,15 @@ import gzip
 import json
 import os
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
-from sitefix import at
+from sitefix import at, files_of
 
 from pregon.site import build, paths
 from pregon.site.check import check_site
 
 A_MIN, B_MIN = 40, 85  # two cortes; actas keep arriving in between
-
-
-def files_of(root: Path) -> dict[str, bytes]:
-    out = {}
-    for dirpath, _d, names in os.walk(root):
-        for name in names:
-            p = Path(dirpath) / name
-            out[p.relative_to(root).as_posix()] = p.read_bytes()
-    return out
 
 
 def data_pages(files: dict[str, bytes]) -> list[str]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import zipfile
 from pathlib import Path
 
 import pytest
-from sitefix import at
+from sitefix import at, files_of
 
 from pregon.election import csvdb, rules
 from pregon.site import build, paths
@@ -37,17 +36,8 @@ def twin(site_dir: Path, page: str) -> dict:
     return json.loads((site_dir / paths.twin(page)).read_bytes())
 
 
-def all_files(root: Path) -> dict[str, bytes]:
-    out = {}
-    for dirpath, _d, names in os.walk(root):
-        for name in names:
-            p = Path(dirpath) / name
-            out[p.relative_to(root).as_posix()] = p.read_bytes()
-    return out
-
-
 def html_pages(root: Path) -> list[str]:
-    return sorted(p for p in all_files(root) if p.endswith(".html"))
+    return sorted(p for p in files_of(root) if p.endswith(".html"))
 
 
 # ---------------------------------------------------------------- figures
@@ -55,7 +45,7 @@ def html_pages(root: Path) -> list[str]:
 
 def test_report_counts_files(site):
     out, report = site
-    files = all_files(out)
+    files = files_of(out)
     assert report.files == len(files)
     assert report.written == len(files)
     assert report.unchanged == 0 and report.removed == 0
@@ -240,7 +230,7 @@ def test_the_checker_finds_broken_pages(site, tmp_path):
 
 def test_url_layout(site):
     out, _ = site
-    files = all_files(out)
+    files = files_of(out)
     for page in ("index.html", "GUB/index.html", "GUB/17/index.html", "GUB/17/distritos/17-1.html",
                  "GUB/17/secciones/17-100.html", "DIP_LOC/17-2/secciones/17-104.html", "AYUN/17-3/index.html",
                  "descargas/index.html", "embed/index.html", "embed/GUB/index.html"):
@@ -325,7 +315,7 @@ def test_same_corte_same_bytes(corte, site, tmp_path):
     out, _ = site
     again = tmp_path / "again"
     build(corte, again, jobs=1)
-    a, b = all_files(out), all_files(again)
+    a, b = files_of(out), files_of(again)
     assert sorted(a) == sorted(b)
     diff = [p for p in a if a[p] != b[p]]
     assert diff == []

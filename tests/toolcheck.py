@@ -1,0 +1,22 @@
+"""The rule for real tools in tests: skip when one is missing, except under CI=true where that is a failure.
+
+A module of its own (on the tests' pythonpath), not conftest: several test folders have a conftest.py, and
+`from conftest import …` would bind to whichever was imported first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def require_tool(name: str) -> str:
+    """The tool's path; skips when absent, except under CI=true where absence is a failure."""
+    path = shutil.which(name) or (name if os.path.isabs(name) and os.access(name, os.X_OK) else None)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is required under CI but is not installed (scripts/test installs it)")
+        pytest.skip(f"{name} not installed")
+    return path
