@@ -6,7 +6,8 @@ import pytest
 
 from builders import TZ, acta_rows, at, tiny_catalog
 from pregon.cli import main
-from pregon.election import actas, catalog, csvdb
+from pregon import database
+from pregon.election import actas, catalog
 from pregon.election.corte import load_engine
 from pregon.errors import InputError
 
@@ -45,7 +46,7 @@ def test_cli_corte_writes_the_official_zip(election_dir, tmp_path, capsys):
     assert zpath.name == "20240602_2300_PREP_DIP_LOC_MOR.zip"
     names = zipfile.ZipFile(zpath).namelist()
     assert names == ["LEEME.txt", "MOR_DIP_LOC_2024.csv", "MOR_DIP_LOC_CANDIDATURAS_2024.csv"]
-    (db,) = csvdb.read(zpath)
+    (db,) = database.read(zpath)
     assert db.corte_label == "2024/06/02 23:00 (UTC-6)"
     assert db.header_values[:4] == ["5", "3", "0", "3"]
     first = zpath.read_bytes()

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sitefix import at, files_of
 
-from pregon.election import csvdb, rules
+from pregon import database
+from pregon.election import rules
 from pregon.site import build, paths
 from pregon.site.check import check_site, parse_page
 from pregon.site.model import SiteModel
@@ -333,7 +334,7 @@ def test_downloads_verify(site, corte):
         assert digest in page and name in page
         assert zipfile.ZipFile(out / "descargas" / name).testzip() is None
     assert "sha256sum -c SHA256SUMS" in page and "certutil" in page
-    for db in csvdb.read(out / "descargas" / sums[0].split("  ")[1]):
+    for db in database.read(out / "descargas" / sums[0].split("  ")[1]):
         clave = next(k for k, ec in corte.elecciones.items() if ec.eleccion.nombre == db.eleccion)
         assert db.header_values == corte.elecciones[clave].tally.header_values()
     m = json.loads((out / "json/main.json").read_bytes())

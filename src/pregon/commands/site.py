@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from pathlib import Path
 
 import click
 
 from ..errors import InputError
-
-# The election names of PREP databases -> the claves pregon uses (a database read back names no clave).
-_CLAVES = {
-    "GUBERNATURA": "GUB", "DIPUTACIONES LOCALES": "DIP_LOC", "DIPUTACIONES": "DIP_LOC", "AYUNTAMIENTOS": "AYUN",
-    "PRESIDENCIA": "PRES", "PRESIDENCIA DE LA REPUBLICA": "PRES", "SENADURIAS": "SEN", "SENADURÍAS": "SEN",
-    "DIPUTACIONES FEDERALES": "DIP_FED", "JUNTAS MUNICIPALES": "JUN", "PRESIDENCIAS MUNICIPALES": "AYUN",
-}
-
 
 @click.group()
 def site():
@@ -27,9 +18,9 @@ def site():
 @site.command("build")
 @click.option("--election", "election_dir", type=click.Path(path_type=Path),
               help="Election directory: catalog.toml, secciones.csv, casillas.csv, actas/<CLAVE>.csv.")
-@click.option("--database", type=click.Path(path_type=Path),
-              help="Or a published PREP CSV database (.csv, or the .zip holding one or more): the corte it was "
-                   "cut from is rebuilt from its rows.")
+@click.option("--database", "databases", multiple=True, type=click.Path(path_type=Path),
+              help="Or published PREP databases of one corte (a .csv, a folder, a .zip or zip of zips; repeat "
+                   "for each election): the corte is rebuilt from their rows, with the candidaturas beside them.")
 @click.option("--at", "at", help="Corte instant, ISO 8601 with offset, e.g. 2024-06-02T22:40:00-06:00.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Directory to write the site into.")
 @click.option("--previous", type=click.Path(path_type=Path),
@@ -42,13 +33,13 @@ def site():
 @click.option("--proceso-nombre", help="With --database: the proceso name shown on every page.")
 @click.option("--instituto", help="With --database: the institute's name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
-def build_cmd(election_dir, database, at, out, previous, sequence, final, jobs, no_downloads, proceso_id,
+def build_cmd(election_dir, databases, at, out, previous, sequence, final, jobs, no_downloads, proceso_id,
               proceso_nombre, instituto, as_json):
     """Write the complete site of one corte into OUT (incrementally with --previous)."""
     from ..election.timefmt import parse_instant
     from ..site import build
 
-    if (election_dir is None) == (database is None):
+    if (election_dir is None) == (not databases):
         raise InputError("site build: pass either --election DIR (with --at) or --database FILE")
     if election_dir is not None:
         if at is None:
@@ -61,7 +52,7 @@ def build_cmd(election_dir, database, at, out, previous, sequence, final, jobs, 
     else:
         if at is not None:
             raise InputError("site build: --at does not apply to --database; the corte instant is the database's")
-        corte = _corte_from_database(database, sequence, final, proceso_id, proceso_nombre, instituto)
+        corte = _corte_from_databases(databases, sequence, final, proceso_id, proceso_nombre, instituto)
     if previous is not None and not previous.is_dir():
         raise InputError(f"--previous {previous}: not a directory; pass the previous corte's site")
     report = build(corte, out, previous, jobs=jobs, downloads_on=not no_downloads)
@@ -82,38 +73,16 @@ def _corte_from_election(directory: Path, instant, sequence: int, final: bool):
     return engine.corte(instant, sequence, final)
 
 
-def _corte_from_database(path: Path, sequence: int, final: bool, proceso_id, proceso_nombre, instituto):
-    from ..election import csvdb
-    from ..election.corte import Corte
+def _corte_from_databases(paths, sequence: int, final: bool, proceso_id, proceso_nombre, instituto):
+    from .. import database
 
-    dbs = csvdb.read(path)
-    cortes = []
-    used: set[str] = set()
-    for db in dbs:
-        clave = _clave_for(db.eleccion, used)
-        used.add(clave)
-        cortes.append(csvdb.to_corte(db, final=True if final else None, clave=clave))
-    first = cortes[0]
-    for c in cortes[1:]:
-        if c.instant != first.instant:
-            raise InputError(f"{path}: its databases are of different cortes ({first.instant.isoformat()} and "
-                             f"{c.instant.isoformat()}); pass one corte's files")
-    catalog = first.catalog
-    p = catalog.proceso
-    pid = proceso_id or (p.id if len(cortes) == 1 else "PREP")
-    catalog.proceso = dataclasses.replace(p, id=pid, nombre=proceso_nombre or p.nombre,
-                                          instituto=instituto or p.instituto)
-    elecciones = {}
-    for c in cortes:
-        elecciones.update(c.elecciones)
-    return Corte(catalog, first.instant, sequence, any(c.final for c in cortes) or final, elecciones)
-
-
-def _clave_for(nombre: str, used: set[str]) -> str:
-    base = _CLAVES.get(nombre.strip().upper())
-    if base is None:
-        base = re.sub(r"[^A-Z0-9]+", "_", nombre.strip().upper()).strip("_")[:16] or "ELECCION"
-    clave, i = base, 2
-    while clave in used:
-        clave, i = f"{base}_{i}", i + 1
-    return clave
+    readings = [database.interpret(db, final=True if final else None) for db in database.read(*paths)]
+    corte, notes = database.combine(readings, sequence=sequence)
+    for note in notes:
+        click.echo(f"pregon: note: {note}", err=True)
+    p = corte.catalog.proceso
+    pid = proceso_id or (p.id if len(readings) == 1 else "PREP")
+    corte.catalog.proceso = dataclasses.replace(p, id=pid, nombre=proceso_nombre or (p.nombre if len(readings) == 1
+                                                                                    else "PREP"),
+                                                instituto=instituto or p.instituto)
+    return dataclasses.replace(corte, final=corte.final or final)

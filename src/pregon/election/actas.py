@@ -26,6 +26,9 @@ FEED_AFTER = ("TOTAL_VOTOS_ASENTADO", "REPRESENTANTES_PP_CI", "SIN_ACTA", "MECAN
               "FECHA_HORA_ACOPIO", "FECHA_HORA_CAPTURA", "FECHA_HORA_VERIFICACION", "ORIGEN", "DIGITALIZACION",
               "TIPO_DOCUMENTO")
 COUNTS = ("TOTAL_BOLETAS_SOBRANTES", "TOTAL_PERSONAS_VOTARON", "TOTAL_REP_PARTIDO_CI_VOTARON", "TOTAL_VOTOS_SACADOS")
+# Optional last feed column: the outcome the capture system stated, for actas whose votes a replayed
+# database withholds (rules.classify's `declarada`); a feed without it states none.
+DECLARED = "OBSERVACION_DECLARADA"
 
 
 @dataclass
@@ -60,20 +63,23 @@ class ActaSet:
     tipo_documento: np.ndarray
     extra: dict[str, np.ndarray] = field(default_factory=dict)  # layout columns carried through (COTEJADA)
     excede_con_nulos: bool = False  # see rules.classify: whether NULOS enter the excede-lista test
+    declarada: np.ndarray | None = None  # int8 Observacion codes the capture system stated (rules.classify)
 
     @property
     def nulos_index(self) -> int | None:
-        if self.excede_con_nulos or "NULOS" not in self.eleccion.columnas:
+        if self.excede_con_nulos or self.eleccion.excede_con_nulos or "NULOS" not in self.eleccion.columnas:
             return None
         return self.eleccion.columnas.index("NULOS")
 
     def __post_init__(self):
         if "total" in self.__dict__:  # carried over by take(); the rules already ran on these actas
             return
+        if self.declarada is None:
+            self.declarada = np.full(len(self.entidad), rules.NO_DECLARADA, dtype=np.int8)
         self.total = rules.total_calculado(self.votes)
         self.observacion = rules.classify(
             self.votes, self.lista_nominal, self.representantes, self.tipo_casilla == "S", self.boletas,
-            self.sin_acta != "", self.fuera_catalogo, self.nulos_index,
+            self.sin_acta != "", self.fuera_catalogo, self.nulos_index, self.declarada,
         )
         self.contabilizada = rules.CONTABILIZADA_CODES[self.observacion]
         self.inconsistente = rules.INCONSISTENCIA_CODES[self.observacion]
@@ -86,7 +92,8 @@ class ActaSet:
         fields = {name: getattr(self, name)[index] for name in _ARRAY_FIELDS}
         fields["extra"] = {k: v[index] for k, v in self.extra.items()}
         out = ActaSet.__new__(ActaSet)
-        out.__dict__.update(fields, eleccion=self.eleccion, excede_con_nulos=self.excede_con_nulos)
+        out.__dict__.update(fields, eleccion=self.eleccion, excede_con_nulos=self.excede_con_nulos,
+                            declarada=self.declarada[index])
         for name in ("total", "observacion", "contabilizada", "inconsistente"):
             out.__dict__[name] = getattr(self, name)[index]
         return out
@@ -104,7 +111,8 @@ class ActaSet:
         return texts
 
 
-_ARRAY_FIELDS = [n for n in ActaSet.__dataclass_fields__ if n not in ("eleccion", "extra", "excede_con_nulos")]
+_ARRAY_FIELDS = [n for n in ActaSet.__dataclass_fields__
+                 if n not in ("eleccion", "extra", "excede_con_nulos", "declarada")]
 
 
 def empty(eleccion: Eleccion) -> ActaSet:
@@ -138,6 +146,7 @@ def from_columns(eleccion: Eleccion, cols: dict, n: int, *, excede_con_nulos: bo
         digitalizacion=arr("digitalizacion", object, ""), tipo_documento=arr("tipo_documento", object, ""),
         extra={k: np.asarray(v, dtype=object) for k, v in cols.get("extra", {}).items()},
         excede_con_nulos=excede_con_nulos,
+        declarada=arr("declarada", np.int8, rules.NO_DECLARADA),
     )
 
 
@@ -145,7 +154,8 @@ def concat(sets: list[ActaSet]) -> ActaSet:
     first = sets[0]
     fields = {name: np.concatenate([getattr(s, name) for s in sets]) for name in _ARRAY_FIELDS}
     fields["extra"] = {k: np.concatenate([s.extra[k] for s in sets]) for k in first.extra}
-    return ActaSet(eleccion=first.eleccion, excede_con_nulos=first.excede_con_nulos, **fields)
+    return ActaSet(eleccion=first.eleccion, excede_con_nulos=first.excede_con_nulos,
+                   declarada=np.concatenate([s.declarada for s in sets]), **fields)
 
 
 # ---------------------------------------------------------------- the feed files
@@ -167,6 +177,8 @@ def load_feed(catalog: Catalog, eleccion: Eleccion, path: str | Path, *, until: 
         reader = csv.reader(fh)
         try:
             header = next(reader, None)
+            if header is not None and header == expected + [DECLARED]:
+                expected = header
             if header != expected:
                 raise InputError(f"{where(path, 1)}: header does not match election {eleccion.clave}'s columns; "
                                  f"expected {','.join(expected[:12])},… as 'pregon simulate' writes")
@@ -175,18 +187,18 @@ def load_feed(catalog: Catalog, eleccion: Eleccion, path: str | Path, *, until: 
             raise InputError(f"{path}: not UTF-8 text; save it as UTF-8") from None
         except csv.Error as exc:
             raise InputError(f"{where(path, reader.line_num)}: {exc}") from None
-    return parse_rows(catalog, eleccion, rows, source=path, until=until)
+    return parse_rows(catalog, eleccion, rows, source=path, until=until, declared=len(expected) > len(feed_header(eleccion)))
 
 
 def parse_rows(catalog: Catalog, eleccion: Eleccion, rows: list[list[str]], *, source="<feed>", first_line: int = 2,
-               until: int | None = None) -> ActaSet:
+               until: int | None = None, declared: bool = False) -> ActaSet:
     """Feed rows (already split, header excluded) -> ActaSet. Pure: a follower can parse only new lines.
 
     The feed is appended in verification order, so a corte reads only its prefix. Fields are converted a
     whole column at a time (textcols); the first bad cell is reported with its line and field.
     """
     path = source
-    expected = feed_header(eleccion)
+    expected = feed_header(eleccion) + ([DECLARED] if declared else [])
     width = len(expected)
     if rows and not rows[-1]:
         rows = rows[:-1]
@@ -247,6 +259,16 @@ def parse_rows(catalog: Catalog, eleccion: Eleccion, rows: list[list[str]], *, s
         i = int(np.flatnonzero(odd)[0])
         raise InputError(f"{where(path, i + first_line, 'SIN_ACTA')}: {sin_acta[i]!r} is not a 'SIN ACTA POR …' reason")
 
+    declarada = np.full(len(rows), rules.NO_DECLARADA, dtype=np.int8)
+    if declared:
+        stated = column(DECLARED)
+        for i, word in enumerate(stated):
+            if word:
+                code = rules.DECLARABLE.get(word)
+                if code is None:
+                    raise InputError(f"{where(path, i + first_line, DECLARED)}: {word!r} is not one of "
+                                     f"{', '.join(rules.DECLARABLE)}")
+                declarada[i] = code
     tipo = np.array(column("TIPO_CASILLA"), dtype="<U1")
     ci = catalog.locate(ids["ENTIDAD"], ids["SECCION"], tipo, ids["ID_CASILLA"], ids["EXT_CONTIGUA"])
     inside = ci >= 0
@@ -266,7 +288,7 @@ def parse_rows(catalog: Catalog, eleccion: Eleccion, rows: list[list[str]], *, s
         "acopio": times["FECHA_HORA_ACOPIO"], "captura": times["FECHA_HORA_CAPTURA"], "verificacion": verif,
         "origen": np.array(column("ORIGEN"), dtype=object),
         "digitalizacion": np.array(column("DIGITALIZACION"), dtype=object),
-        "tipo_documento": np.array(column("TIPO_DOCUMENTO"), dtype=object),
+        "tipo_documento": np.array(column("TIPO_DOCUMENTO"), dtype=object), "declarada": declarada,
     }, len(rows))
 
 
@@ -281,8 +303,10 @@ def write_feed(actas: ActaSet, path: str | Path, tz) -> None:
 
 def feed_text(actas, tz) -> str:
     """The feed file's text; no field pregon writes needs CSV quoting. `actas` is an ActaSet or anything with
-    its feed fields (the simulator's Feed)."""
-    header = ",".join(feed_header(actas.eleccion))
+    its feed fields (the simulator's Feed). OBSERVACION_DECLARADA is written only when some acta states one."""
+    declarada = getattr(actas, "declarada", None)
+    declared = declarada is not None and bool((np.asarray(declarada) != rules.NO_DECLARADA).any())
+    header = ",".join(feed_header(actas.eleccion) + ([DECLARED] if declared else []))
     if len(actas) == 0:
         return header + "\n"
     it = textcols.ints_to_text
@@ -295,4 +319,8 @@ def feed_text(actas, tz) -> str:
                 textcols.times_to_text(actas.acopio, tz, iso), textcols.times_to_text(actas.captura, tz, iso),
                 textcols.times_to_text(actas.verificacion, tz, iso), actas.origen, actas.digitalizacion,
                 actas.tipo_documento]
+    if declared:
+        words = np.array([""] + [rules.DECLARED_TEXT.get(rules.Observacion(c), "") for c in range(len(rules.Observacion))],
+                         dtype=object)
+        columns.append(words[np.asarray(declarada, dtype=np.int64) + 1])
     return header + "\n" + "\n".join(textcols.join_rows(columns, ",")) + "\n"

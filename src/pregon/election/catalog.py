@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from itertools import combinations
@@ -19,8 +19,9 @@ import numpy as np
 
 from ..errors import InputError, where
 
-AMBITOS = ("nacional", "entidad", "distrito_federal", "distrito_local", "municipio")
-TIPOS_CASILLA = ("B", "C", "E", "S", "M")
+AMBITOS = ("nacional", "entidad", "distrito_federal", "distrito_local", "municipio", "junta")
+# básica, contigua, extraordinaria, especial, mesa del voto en el extranjero, voto en prisión preventiva
+TIPOS_CASILLA = ("B", "C", "E", "S", "M", "V")
 NO_REGISTRADOS = "NO_REGISTRADOS"
 NULOS = "NULOS"
 
@@ -38,9 +39,10 @@ class Candidatura:
 
     clave: str
     nombre: str
-    tipo: str  # partido | coalicion | independiente
+    tipo: str  # partido | coalicion | comun (candidatura común) | independiente
     columnas: tuple[str, ...]
     partidos: tuple[str, ...] = ()
+    candidato: str = ""  # the person standing, when the catalog or the candidaturas file names them
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class Eleccion:
     tipo_acta_especial: int | None  # None: casillas especiales produce no acta for this election
     columnas: tuple[str, ...]  # every vote column in database order
     contiendas: dict[str, Contienda]
+    actas_especial: int = 1  # actas a casilla especial produces (INE diputaciones: MR and RP, 2)
+    actas_esperadas: int | None = None  # the catálogo de actas' size, when the catalog lists fewer casillas
+    excede_con_nulos: bool = False  # the institute's excede-lista test counts NULOS (rules.classify)
 
     def contienda_clave(self, entidad: int, seccion: "Seccion") -> str:
         if self.ambito == "nacional":
@@ -96,12 +101,14 @@ class Entidad:
     distritos_federales: tuple[str, ...]
     municipios: tuple[str, ...]
     siglas: str = ""  # the short name in file names (QROO, MOR, MEX)
+    juntas: tuple[str, ...] = ()  # juntas municipales (Campeche), index = number - 1
 
     def nombre_de(self, ambito: str, numero: int) -> str:
         names = {
             "distrito_local": self.distritos_locales,
             "distrito_federal": self.distritos_federales,
             "municipio": self.municipios,
+            "junta": self.juntas,
         }.get(ambito)
         if names is None:
             return self.nombre
@@ -115,6 +122,7 @@ class Seccion:
     distrito_local: int
     distrito_federal: int
     municipio: int
+    junta: int = 0  # the junta municipal it votes in, where the entity elects them (Campeche)
 
 
 @dataclass(frozen=True, order=True)
@@ -236,10 +244,13 @@ class Catalog:
         return cache[eleccion.clave]
 
     def expected(self, eleccion: Eleccion) -> list[int]:
-        """Indices of the casillas expected to produce an acta of this election (the catálogo de actas)."""
-        if eleccion.tipo_acta_especial is None:
-            return [i for i, c in enumerate(self.casillas) if not c.especial]
-        return list(range(len(self.casillas)))
+        """Indices of the casillas expected to produce an acta of this election (the catálogo de actas): those
+        inside one of its contests (an election may cover part of the territory: juntas municipales, or the
+        voto en el extranjero of one race), especiales only when the election gives them an acta."""
+        keys = self.contest_keys(eleccion)
+        inside = set(eleccion.contiendas)
+        return [i for i, c in enumerate(self.casillas)
+                if keys[i] in inside and (eleccion.tipo_acta_especial is not None or not c.especial)]
 
     def tipo_acta(self, eleccion: Eleccion, casilla: Casilla) -> int | None:
         return eleccion.tipo_acta_especial if casilla.especial else eleccion.tipo_acta
@@ -331,7 +342,7 @@ def contests_for(ambito: str, entidades: dict[int, Entidad]) -> list[tuple[int, 
             out.append((ent.id, 0, ent.nombre))
             continue
         names = {"distrito_local": ent.distritos_locales, "distrito_federal": ent.distritos_federales,
-                 "municipio": ent.municipios}[ambito]
+                 "municipio": ent.municipios, "junta": ent.juntas}[ambito]
         out.extend((ent.id, i, name) for i, name in enumerate(names, start=1))
     return out
 
@@ -375,6 +386,7 @@ def load(directory: str | Path) -> Catalog:
             distritos_federales=tuple(e.get("distritos_federales", ())),
             municipios=tuple(e.get("municipios", ())),
             siglas=str(e.get("siglas", "")),
+            juntas=tuple(e.get("juntas", ())),
         )
         entidades[ent.id] = ent
     if not entidades:
@@ -435,21 +447,33 @@ def _load_eleccion(el: dict, i: int, path: Path, catalog: Catalog) -> Eleccion:
         independientes.append({"contienda": key, "nombre": _str(c, "nombre", path, f"{ctx} independiente #{j}")})
     especial = el.get("tipo_acta_especial", el.get("tipo_acta", 1))
     orden = el.get("columnas")
+    actas_especial = el.get("actas_especial", 1)
+    if not isinstance(actas_especial, int) or isinstance(actas_especial, bool) or not 1 <= actas_especial <= 2:
+        raise InputError(f"{path}: {ctx}: field 'actas_especial' must be 1 or 2 (actas per casilla especial)")
+    con_nulos = el.get("excede_con_nulos", False)
+    if not isinstance(con_nulos, bool):
+        raise InputError(f"{path}: {ctx}: field 'excede_con_nulos' must be true or false")
+    esperadas = el.get("actas_esperadas")
+    if esperadas is not None and (not isinstance(esperadas, int) or isinstance(esperadas, bool) or esperadas < 0):
+        raise InputError(f"{path}: {ctx}: field 'actas_esperadas' must be a non-negative integer")
     try:
-        return build_eleccion(
+        built = build_eleccion(
             clave, _str(el, "nombre", path, ctx), ambito, _int(el, "tipo_acta", path, ctx),
             None if especial in (0, False) else int(especial), partidos, contests, coaliciones, independientes,
             [str(c) for c in orden] if orden is not None else None,
         )
     except ValueError as exc:
         raise InputError(f"{path}: {ctx}: field 'columnas': {exc}") from None
+    return replace(built, actas_especial=actas_especial, actas_esperadas=esperadas, excede_con_nulos=con_nulos)
 
 
 def _load_secciones(path: Path, entidades: dict[int, Entidad]) -> dict[tuple[int, int], Seccion]:
     out = {}
-    for line, row in _csv_rows(path, ("ENTIDAD", "SECCION", "DISTRITO_LOCAL", "DISTRITO_FEDERAL", "MUNICIPIO")):
-        vals = [_cell_int(path, line, row, k) for k in ("ENTIDAD", "SECCION", "DISTRITO_LOCAL",
-                                                          "DISTRITO_FEDERAL", "MUNICIPIO")]
+    names = ("ENTIDAD", "SECCION", "DISTRITO_LOCAL", "DISTRITO_FEDERAL", "MUNICIPIO")
+    for line, row in _csv_rows(path, names):
+        vals = [_cell_int(path, line, row, k) for k in names]
+        if "JUNTA" in row:  # optional column: the junta municipal, where the entity elects them
+            vals.append(_cell_int(path, line, row, "JUNTA"))
         if vals[0] not in entidades:
             raise InputError(f"{where(path, line, 'ENTIDAD')}: entity {vals[0]} is not in catalog.toml")
         sec = Seccion(*vals)
@@ -551,11 +575,12 @@ def save(catalog: Catalog, directory: str | Path) -> None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "catalog.toml").write_text(dump_toml(catalog), encoding="utf-8")
+    juntas = any(s.junta for s in catalog.secciones.values())
     with open(directory / "secciones.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["ENTIDAD", "SECCION", "DISTRITO_LOCAL", "DISTRITO_FEDERAL", "MUNICIPIO"])
+        w.writerow(["ENTIDAD", "SECCION", "DISTRITO_LOCAL", "DISTRITO_FEDERAL", "MUNICIPIO"] + ["JUNTA"] * juntas)
         for s in sorted(catalog.secciones.values(), key=lambda s: (s.entidad, s.numero)):
-            w.writerow([s.entidad, s.numero, s.distrito_local, s.distrito_federal, s.municipio])
+            w.writerow([s.entidad, s.numero, s.distrito_local, s.distrito_federal, s.municipio] + [s.junta] * juntas)
     with open(directory / "casillas.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["ENTIDAD", "SECCION", "TIPO", "NUMERO", "EXT_CONTIGUA", "UBICACION", "LISTA_NOMINAL", "BOLETAS"])
@@ -581,7 +606,7 @@ def dump_toml(catalog: Catalog, source: dict | None = None) -> str:
         lines += ["[[entidad]]", f"id = {e.id}", f"nombre = {_q(e.nombre)}"]
         if e.siglas:
             lines.append(f"siglas = {_q(e.siglas)}")
-        for key in ("distritos_locales", "distritos_federales", "municipios"):
+        for key in ("distritos_locales", "distritos_federales", "municipios", "juntas"):
             vals = getattr(e, key)
             if vals:
                 lines.append(f"{key} = {_qlist(vals)}")
@@ -592,7 +617,14 @@ def dump_toml(catalog: Catalog, source: dict | None = None) -> str:
         parties = [c for c in el.columnas if c in catalog.partidos]
         lines += ["[[eleccion]]", f"clave = {_q(el.clave)}", f"nombre = {_q(el.nombre)}", f"ambito = {_q(el.ambito)}",
                   f"tipo_acta = {el.tipo_acta}", f"tipo_acta_especial = {el.tipo_acta_especial or 0}",
-                  f"partidos = {_qlist(parties)}", f"columnas = {_qlist(el.columnas)}", ""]
+                  f"partidos = {_qlist(parties)}", f"columnas = {_qlist(el.columnas)}"]
+        if el.actas_especial != 1:
+            lines.append(f"actas_especial = {el.actas_especial}")
+        if el.actas_esperadas is not None:
+            lines.append(f"actas_esperadas = {el.actas_esperadas}")
+        if el.excede_con_nulos:
+            lines.append("excede_con_nulos = true")
+        lines.append("")
         coalitions: dict[tuple, list[str]] = {}
         for key, ct in el.contiendas.items():
             for cand in ct.candidaturas:

@@ -42,6 +42,7 @@ class Tally:
     total_s_cs: int
     votos: tuple[int, ...]  # per column, counted actas only, texts as 0
     final: bool = False
+    en_proceso: int = 0  # captured, neither counted nor given a reason (rules.Observacion.EN_PROCESO)
 
     @property
     def registradas(self) -> int:
@@ -49,8 +50,9 @@ class Tally:
 
     @property
     def no_contabilizadas(self) -> int:
-        """Captured (in catalog) but not counted; fuera de catálogo actas are reported apart."""
-        return self.capturadas - self.contabilizadas
+        """Captured (in catalog), not counted, for a stated reason; fuera de catálogo actas are reported apart,
+        and an acta still in a correction flow (en proceso) is neither counted nor "no contabilizada"."""
+        return self.capturadas - self.contabilizadas - self.en_proceso
 
     @property
     def pct_capturadas(self) -> str:
@@ -116,7 +118,8 @@ class GroupTable:
     """Tallies of every group of one level, as arrays; `tally(key)` materialises one on demand."""
 
     def __init__(self, columnas, keys, esperadas, fuera, capturadas, contabilizadas, inconsistencias,
-                 lista_nominal, total_c_cs, total_s_cs, votos, final):
+                 lista_nominal, total_c_cs, total_s_cs, votos, final, en_proceso):
+        self.en_proceso = en_proceso
         self.columnas = columnas
         self.keys = keys
         self.index = {k: i for i, k in enumerate(keys)}
@@ -136,6 +139,7 @@ class GroupTable:
             self.columnas, int(self.esperadas[i]), int(self.fuera[i]), int(self.capturadas[i]),
             int(self.contabilizadas[i]), int(self.inconsistencias[i]), int(self.lista_nominal[i]),
             int(self.total_c_cs[i]), int(self.total_s_cs[i]), tuple(self.votos[i].tolist()), self.final,
+            int(self.en_proceso[i]),
         )
 
     def items(self):
@@ -148,22 +152,37 @@ class Frame:
 
     def __init__(self, catalog: Catalog, eleccion: Eleccion):
         self.catalog, self.eleccion = catalog, eleccion
-        expected = np.zeros(len(catalog.casillas), dtype=bool)
-        expected[catalog.expected(eleccion)] = True
+        # actas expected of each casilla: one, or for a casilla especial as many as the election gives it
+        # (INE's diputaciones: mayoría relativa and representación proporcional), or none
+        weights = np.zeros(len(catalog.casillas), dtype=np.int64)
+        idx = np.asarray(catalog.expected(eleccion), dtype=np.int64)
+        if idx.size:
+            tipo = catalog.casilla_arrays["tipo"][idx]
+            weights[idx] = np.where(tipo == "S", eleccion.actas_especial, 1)
+        self.actas_por_casilla = weights
+        expected = weights > 0
         self.expected = expected
         self.keys: dict[str, list] = {}
         self.group: dict[str, np.ndarray] = {}
+        # An election may cover part of the territory (juntas municipales; the voto en el extranjero of one
+        # race): a casilla outside all its contests belongs to no group of any level (a group past the last).
+        member = None
         for lvl in LEVELS:
             per_casilla = list(catalog.contest_keys(eleccion)) if lvl == "contienda" else catalog.level_keys(lvl)
-            uniq = list(dict.fromkeys(per_casilla))  # catalog order: entity, sección, casilla
             if lvl == "contienda":
-                present = set(uniq)
+                present = set(per_casilla)
                 uniq = [k for k in eleccion.contiendas if k in present]
+                inside = set(uniq)
+                member = [k in inside for k in per_casilla]
+            else:
+                uniq = list(dict.fromkeys(k for k, m in zip(per_casilla, member) if m))  # catalog order
             pos = {k: i for i, k in enumerate(uniq)}
             self.keys[lvl] = uniq
-            self.group[lvl] = np.fromiter((pos[k] for k in per_casilla), dtype=np.int64, count=len(per_casilla))
-        self.esperadas = {lvl: np.bincount(g[expected], minlength=len(self.keys[lvl])).astype(np.int64)
-                          for lvl, g in self.group.items()}
+            outside = len(uniq)
+            self.group[lvl] = np.fromiter((pos[k] if m else outside for k, m in zip(per_casilla, member)),
+                                          dtype=np.int64, count=len(per_casilla))
+        self.esperadas = {lvl: np.bincount(g, weights=weights, minlength=len(self.keys[lvl]) + 1)
+                          [:len(self.keys[lvl])].astype(np.int64) for lvl, g in self.group.items()}
 
 
 @dataclass
@@ -178,14 +197,16 @@ class EleccionCorte:
     def tally(self) -> Tally:
         a = self.actas
         counted = a.contabilizada
-        esperadas = int(self.frame.expected.sum()) if self.esperadas_override is None else self.esperadas_override
+        esperadas = self.esperadas_override
+        if esperadas is None:
+            esperadas = self.eleccion.actas_esperadas or int(self.frame.actas_por_casilla.sum())
         especial = a.tipo_casilla == "S"
         fuera = a.fuera_catalogo
         return Tally(
             self.eleccion.columnas, esperadas, int(fuera.sum()), int((~fuera).sum()), int(counted.sum()),
             int(a.inconsistente.sum()), int(a.lista_nominal[counted].sum()), int(a.total[counted].sum()),
             int(a.total[counted & ~especial].sum()), tuple(a.votes[counted].clip(min=0).sum(axis=0).tolist()),
-            self.final,
+            self.final, int((a.observacion[~fuera] == rules.Observacion.EN_PROCESO).sum()),
         )
 
     def table(self, level: str) -> GroupTable:
@@ -208,7 +229,7 @@ class EleccionCorte:
         zeros = np.zeros(n_groups, dtype=np.int64)
 
         def count(mask):
-            return np.bincount(g[mask], minlength=n_groups).astype(np.int64)
+            return np.bincount(g[mask], minlength=n_groups + 1)[:n_groups].astype(np.int64)
 
         # One sort of the counted actas by group serves every sum of this level.
         gc = g[counted]
@@ -217,16 +238,17 @@ class EleccionCorte:
         starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]]) if gs.size else np.zeros(0, dtype=np.int64)
 
         def summed(values):
-            out = np.zeros((n_groups,) + values.shape[1:], dtype=np.int64)
+            out = np.zeros((n_groups + 1,) + values.shape[1:], dtype=np.int64)
             if gs.size:
                 out[gs[starts]] = np.add.reduceat(values[counted][order].astype(np.int64), starts, axis=0)
-            return out
+            return out[:n_groups]
 
         votes = summed(a.votes[inside].clip(min=0))
         return GroupTable(
             self.eleccion.columnas, keys, f.esperadas[level], zeros, count(np.ones_like(counted)), count(counted),
             count(a.inconsistente[inside]), summed(lista), summed(total),
             summed(np.where(especial, 0, total)), votes, self.final,
+            count(a.observacion[inside] == rules.Observacion.EN_PROCESO),
         )
 
     def contienda(self, key: str) -> Contienda:

@@ -13,7 +13,8 @@ import numpy as np
 from . import rules
 from .timefmt import NO_TIME
 
-_CODES = {"-": rules.NO_APLICA, "SIN DATO": rules.SIN_DATO, "ILEGIBLE": rules.ILEGIBLE, "Ilegible": rules.ILEGIBLE}
+_CODES = {"-": rules.NO_APLICA, "SIN DATO": rules.SIN_DATO, "ILEGIBLE": rules.ILEGIBLE, "Ilegible": rules.ILEGIBLE,
+          "": rules.BLANCO}
 
 
 def ints_to_text(values: np.ndarray) -> np.ndarray:
@@ -27,9 +28,9 @@ def ints_to_text(values: np.ndarray) -> np.ndarray:
         for code, text in rules.CODE_TO_TEXT.items():
             out[values == code] = text
         return out
-    lut = np.array([rules.CODE_TO_TEXT[rules.ILEGIBLE], rules.CODE_TO_TEXT[rules.SIN_DATO],
-                    rules.CODE_TO_TEXT[rules.NO_APLICA]] + [str(i) for i in range(top + 1)], dtype=object)
-    return lut[values + 3]
+    low = min(rules.CODE_TO_TEXT)
+    lut = np.array([rules.CODE_TO_TEXT[c] for c in range(low, 0)] + [str(i) for i in range(top + 1)], dtype=object)
+    return lut[values - low]
 
 
 def text_to_ints(cells: np.ndarray, *, texts: bool = True) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""The Downloads: each election's official CSV database zip (csvdb.write_zip), and SHA256SUMS for them."""
+"""The Downloads: each election's official CSV database zip (writer.write_zip), and SHA256SUMS for them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ..election import csvdb
+from ..database import writer
 from ..election.corte import Corte
 from . import paths
 
@@ -19,7 +19,7 @@ def write_one(corte: Corte, clave: str, site_dir: Path, tz, scratch: Path) -> di
     one = Corte(corte.catalog, corte.instant, corte.sequence, corte.final, {clave: ec})
     scratch.mkdir(parents=True, exist_ok=True)
     try:
-        (made,) = csvdb.write_zip(one, scratch, tz)
+        (made,) = writer.write_zip(one, scratch, tz)
         data = made.read_bytes()
         dest = site_dir / "descargas"
         dest.mkdir(parents=True, exist_ok=True)

@@ -104,17 +104,22 @@ _ROWS: dict = {}
 
 def _row_heads(rows: list[dict], key, agregado: bool, cand: bool) -> list[str]:
     """`<tr><th scope="row">name…</th>` of each row: fixed per contest, so built once per key."""
+    names = tuple((r["nombre"], r.get("candidato", "")) for r in rows)
     hit = _ROWS.get(key) if key is not None else None
-    if hit is not None and len(hit[0]) == len(rows) and all(a == r["nombre"] for a, r in zip(hit[0], rows)):
+    if hit is not None and hit[0] == names:
         return hit[1]
     heads = []
     for r in rows:
+        person = r.get("candidato", "")
+        if person and cand:  # the person first, then who nominates them
+            heads.append(f'<tr><th scope="row">{e(person)} <small>({e(r["nombre"])})</small></th><td class="num">')
+            continue
         extra = ""
         if cand and r["tipo"] == "coalicion":
             extra = f' <small>({e(", ".join(r["partidos"]))})</small>'
         heads.append(f'<tr><th scope="row">{e(r["nombre"])}{extra}</th><td class="num">')
     if key is not None and len(_ROWS) < 50_000:
-        _ROWS[key] = (tuple(r["nombre"] for r in rows), heads)
+        _ROWS[key] = (names, heads)
     return heads
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from ..election import rules
 from ..election.catalog import NO_REGISTRADOS, NULOS, Catalog, Contienda, Eleccion
 from ..election.corte import Corte, EleccionCorte, Tally
-from ..election.csvdb import GEO
+from ..database.writer import GEO
 from . import paths
 from .fmt import Clock, resolve_tz, stamp_fields
 
@@ -26,17 +26,19 @@ FORMATO = 1  # the JSON twins' format number (docs/site-json.md)
 
 # Below a contest, how its secciones are grouped for navigation, by the election's ámbito. A distrito or
 # municipio contest lists its secciones directly. The level under an entity contest follows the CSV
-# database's geography column for that ámbito (csvdb.GEO), so pages and database agree.
+# database's geography column for that ámbito (database.writer.GEO), so pages and database agree.
 SUBLEVELS = {
     "nacional": ("entidad", GEO["nacional"][2]),
     "entidad": (GEO["entidad"][2],),
     "distrito_local": (),
     "distrito_federal": (),
     "municipio": (),
+    "junta": (),
 }
 LEVEL_NAMES = {
     "contienda": "contienda", "entidad": "entidad", "distrito_local": "distrito local",
-    "distrito_federal": "distrito federal", "municipio": "municipio", "seccion": "sección",
+    "distrito_federal": "distrito federal", "municipio": "municipio", "junta": "junta municipal",
+    "seccion": "sección",
 }
 COLOR_CI = "#6b4f2a"
 COLOR_CNR = "#8c8c8c"
@@ -127,7 +129,7 @@ class Groups:
     """Additive tallies of a set of groups (rows), as the corte engine's GroupTable holds them."""
 
     FIELDS = ("esperadas", "capturadas", "contabilizadas", "inconsistencias", "lista_nominal", "total_c_cs",
-              "total_s_cs", "votos")
+              "total_s_cs", "votos", "en_proceso")
 
     def __init__(self, columnas, final, **arrays):
         self.columnas, self.final = columnas, final
@@ -146,7 +148,8 @@ class Groups:
     def tally(self, i: int) -> Tally:
         return Tally(self.columnas, int(self.esperadas[i]), 0, int(self.capturadas[i]),
                      int(self.contabilizadas[i]), int(self.inconsistencias[i]), int(self.lista_nominal[i]),
-                     int(self.total_c_cs[i]), int(self.total_s_cs[i]), tuple(self.votos[i].tolist()), self.final)
+                     int(self.total_c_cs[i]), int(self.total_s_cs[i]), tuple(self.votos[i].tolist()), self.final,
+                     int(self.en_proceso[i]))
 
 
 # ---------------------------------------------------------------- per-acta input hashes
@@ -223,10 +226,11 @@ class Opcion:
 
     clave: str
     nombre: str
-    tipo: str  # partido | coalicion | independiente | no_registrados | nulos
+    tipo: str  # partido | coalicion | comun | independiente | no_registrados | nulos
     partidos: tuple[str, ...]
     cols: list[int]  # indices into the election's columns
     color: str
+    candidato: str = ""  # the person standing, when known
 
 
 def _party_color(catalog: Catalog, siglas: str) -> str:
@@ -247,6 +251,9 @@ def column_label(catalog: Catalog, col: str, contienda: Contienda | None = None)
                 if cand.tipo == "independiente" and cand.columnas == (col,):
                     return f"{cand.nombre} (independiente)", f"CI{n}", COLOR_CI
         return f"Candidatura independiente {n}", f"CI{n}", COLOR_CI
+    if col.startswith("CC_"):
+        members = col[3:].split("_")
+        return "Candidatura común " + ", ".join(members), "CC " + "-".join(members), _party_color(catalog, members[0])
     if col.startswith("C_"):
         members = col[2:].split("_")
         return "Combinación " + ", ".join(members), "-".join(members), _party_color(catalog, members[0])
@@ -268,7 +275,7 @@ def opciones(catalog: Catalog, el: Eleccion, ct: Contienda, col_index: dict[str,
         if cand.tipo == "partido":
             p = catalog.partidos.get(cand.clave)
             nombre = p.nombre if p is not None else cand.nombre
-        out.append(Opcion(cand.clave, nombre, cand.tipo, tuple(cand.partidos), cols, color))
+        out.append(Opcion(cand.clave, nombre, cand.tipo, tuple(cand.partidos), cols, color, cand.candidato))
     if NO_REGISTRADOS in col_index:
         out.append(Opcion(NO_REGISTRADOS, "Candidaturas no registradas", "no_registrados", (),
                           [col_index[NO_REGISTRADOS]], COLOR_CNR))
@@ -285,8 +292,8 @@ def _matrix(ops: list[Opcion], k: int) -> np.ndarray:
 
 
 def opcion_rows(ops: list[Opcion], cand_votes: list[int], total: int) -> list[dict]:
-    return [{"clave": op.clave, "nombre": op.nombre, "tipo": op.tipo, "partidos": list(op.partidos),
-             "votos": v, "porcentaje": pct(v, total), "color": op.color}
+    return [{"clave": op.clave, "nombre": op.nombre, "candidato": op.candidato, "tipo": op.tipo,
+             "partidos": list(op.partidos), "votos": v, "porcentaje": pct(v, total), "color": op.color}
             for op, v in zip(ops, cand_votes)]
 
 
@@ -340,6 +347,8 @@ def node_label(level: str, numero: int, nombre: str) -> str:
         return f"Distrito {numero}" + (f": {nombre}" if nombre and nombre != str(numero) else "")
     if level == "municipio":
         return nombre if nombre and nombre != str(numero) else f"Municipio {numero}"
+    if level == "junta":
+        return "Junta municipal " + (nombre if nombre and nombre != str(numero) else str(numero))
     if level == "seccion":
         return f"Sección {numero}"
     return nombre
@@ -440,7 +449,7 @@ class Tree:
         amb = self.el.ambito
         if amb == "nacional":
             return "Nacional"
-        if amb in ("distrito_local", "distrito_federal", "municipio"):
+        if amb in ("distrito_local", "distrito_federal", "municipio", "junta"):
             return node_label(amb, ct.numero, ct.nombre)
         return ct.nombre
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .catalog import Eleccion
+from ..election.catalog import Eleccion
 
 _FIELDS = {
     "CLAVE_CASILLA": "Clave única de casilla: ID_ESTADO(2) + SECCION(4) + TIPO_CASILLA + ID_CASILLA(2) + "
@@ -13,6 +13,8 @@ _FIELDS = {
     "ID_DISTRITO": "Número del distrito electoral.",
     "DISTRITO": "Nombre del distrito electoral.",
     "ID_MUNICIPIO": "Número del municipio.",
+    "ID_JUNTA": "Número de la junta municipal.",
+    "JUNTA": "Nombre de la junta municipal.",
     "MUNICIPIO": "Nombre del municipio.",
     "SECCION": "Sección electoral de la casilla.",
     "ID_CASILLA": "Número de la casilla.",
@@ -65,7 +67,9 @@ def leeme_text(eleccion: Eleccion, columns: list[str]) -> str:
     for i, col in enumerate(columns, start=1):
         desc = _FIELDS.get(col)
         if desc is None:
-            if col.startswith("C_"):
+            if col.startswith("CC_"):
+                desc = "Votos por la candidatura común de " + col[3:].replace("_", ", ") + " ('-' si no participa)."
+            elif col.startswith("C_"):
                 desc = "Votos por la combinación " + col[2:].replace("_", ", ") + " de la coalición ('-' si no participa)."
             elif col.startswith("CAND_IND_"):
                 desc = f"Votos por la candidatura independiente {col[9:]} ('-' si no hay)."
@@ -76,10 +80,12 @@ def leeme_text(eleccion: Eleccion, columns: list[str]) -> str:
 
 
 def candidaturas_csv(eleccion: Eleccion) -> str:
-    """ID_ESTADO,ID_CONTIENDA,PARTIDO_CI,CANDIDATURA: who runs where, one line per ballot option."""
-    rows = ["ID_ESTADO,ID_CONTIENDA,PARTIDO_CI,CANDIDATURA"]
+    """ID_ESTADO,ID_CONTIENDA,PARTIDO_CI,CANDIDATURA,CANDIDATURA_PROPIETARIA: who runs where, one line per
+    ballot option (the option's name, and the person standing when the catalog knows them)."""
+    rows = ["ID_ESTADO,ID_CONTIENDA,PARTIDO_CI,CANDIDATURA,CANDIDATURA_PROPIETARIA"]
     for ct in eleccion.contiendas.values():
         for cand in ct.candidaturas:
             name = cand.nombre.replace('"', "'")
-            rows.append(f'{ct.entidad},{ct.numero},{cand.clave},"{name}"')
+            person = cand.candidato.replace('"', "'")
+            rows.append(f'{ct.entidad},{ct.numero},{cand.clave},"{name}","{person}"')
     return "\n".join(rows) + "\n"

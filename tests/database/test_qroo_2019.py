@@ -1,4 +1,5 @@
-"""The real Quintana Roo 2019 database: pregon's rules must reproduce every published figure."""
+"""The real Quintana Roo 2019 database: pregon's rules reproduce every published figure, every acta's
+outcome and observation, and the file itself byte for byte."""
 
 import io
 import json
@@ -7,15 +8,15 @@ import zipfile
 import pytest
 
 from pregon.cli import main
-from pregon.election import csvdb, recount
+from pregon import database
 
 PUBLISHED = "2136|2136|0|2136|100.0000|2031|95.0842|23.0337|105|1187254|263005|262598|22.1523"
 
 
 @pytest.fixture(scope="module")
 def db(real_qroo):
-    (database,) = csvdb.read(real_qroo)
-    return database
+    (one,) = database.read(real_qroo)
+    return one
 
 
 def test_header_is_read_by_content(db):
@@ -26,24 +27,23 @@ def test_header_is_read_by_content(db):
 
 
 def test_recount_reproduces_every_header_figure(db):
-    result = recount.recount(db)
+    result = database.recount(db)
     assert result.final  # every expected acta captured: the last corte
     assert "|".join(rec for _, _, rec in result.header) == PUBLISHED
     assert result.ok, result.differences[:5]
 
 
 def test_recount_reproduces_each_acta(db):
-    corte = csvdb.to_corte(db)
-    a = corte.elecciones["ELECCION"].actas
-    i_c, i_t = db.column("CONTABILIZADA"), db.column("TOTAL_VOTOS_CALCULADO")
+    a = database.interpret(db).eleccion.actas
+    i_c, i_t = db.column("contabilizada"), db.column("total_calculado")
     assert [r[i_c] for r in db.rows] == ["1" if x else "0" for x in a.contabilizada]
     assert [r[i_t] for r in db.rows] == [str(int(x)) for x in a.total]
 
 
 def test_observation_cases_of_the_real_file(db):
-    a = csvdb.to_corte(db).elecciones["ELECCION"].actas
+    a = database.interpret(db).eleccion.actas
     texts = [a.observacion_texto(i) for i in range(len(a))]
-    i_o = db.column("OBSERVACIONES")
+    i_o = db.column("observaciones")
     assert texts == [r[i_o] for r in db.rows]
     counts = {t: texts.count(t) for t in set(texts)}
     assert counts == {"": 1569, "ALGUN DATO ILEGIBLE O SIN DATO": 462, "SIN ACTA POR PAQUETE ENTREGADO SIN SOBRE": 49,
@@ -52,8 +52,8 @@ def test_observation_cases_of_the_real_file(db):
 
 def test_csv_to_corte_to_csv_is_byte_identical(real_qroo, db):
     original = zipfile.ZipFile(real_qroo).read("QROO_DIP_LOC_2019.csv")
-    corte = csvdb.to_corte(db)
-    rebuilt = csvdb.from_corte(corte.elecciones["ELECCION"], corte.instant, corte.instant.tzinfo)
+    reading = database.interpret(db)
+    rebuilt = database.from_corte(reading.eleccion, reading.corte.instant, reading.corte.instant.tzinfo)
     assert rebuilt.to_bytes() == original
 
 
@@ -61,6 +61,7 @@ def test_cli_recount_agrees_and_exits_zero(real_qroo, capsys):
     assert main(["recount", str(real_qroo), "--json"]) == 0
     (report,) = json.loads(capsys.readouterr().out)
     assert report["ok"] and report["actas"] == 2136
+    assert any("leaves NULOS out" in n for n in report["notes"])  # the six actas of docs/counting.md
 
 
 def _tampered(real_qroo, tmp_path, edit):
@@ -98,7 +99,7 @@ def test_2024_layout_variant_is_read(db, tmp_path):
     renames = {"ID_ESTADO": "ID_ENTIDAD", "ESTADO": "ENTIDAD", "SHA": "CODIGO_INTEGRIDAD",
                "NO_REGISTRADOS": "NO_REGISTRADAS"}
     cols = [renames.get(c, c) for c in db.columns] + ["COTEJADA"]
-    i_times = [db.column(c) for c in ("FECHA_HORA_ACOPIO", "FECHA_HORA_CAPTURA", "FECHA_HORA_VERIFICACION")]
+    i_times = [db.column(c) for c in ("acopio", "captura", "verificacion")]
 
     def convert(row):
         row = list(row)
@@ -117,7 +118,7 @@ def test_2024_layout_variant_is_read(db, tmp_path):
         out.write(",".join(convert(row)) + "\n")
     path = tmp_path / "2024.csv"
     path.write_text(out.getvalue())
-    (db24,) = csvdb.read(path)
-    result = recount.recount(db24)
+    (db24,) = database.read(path)
+    result = database.recount(db24)
     assert result.ok, result.differences[:3]
     assert "|".join(rec for _, _, rec in result.header) == PUBLISHED
