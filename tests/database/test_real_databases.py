@@ -76,7 +76,8 @@ def test_layout_facts_of_each_family():
     assert son.layout.vote_names[:2] == ["CC_PAN_PRI_PRD", "CC_MORENA_PT_PVEM_NA"]
     reading = database.interpret(son)
     assert reading.corte.catalog.proceso.timezone == "America/Hermosillo"
-    assert reading.eleccion.eleccion.excede_con_nulos is False  # the recount decides, see below
+    assert reading.eleccion.eleccion.excede_con_nulos is True  # as its own CONTABILIZADA shows
+    assert reading.corte.final  # its participation figure is C_CS over the lista nominal: the last corte
     (pue,) = database.read(real(PUEBLA["AYUN"]))
     assert pue.encoding == "utf-8" and pue.sep == "," and pue.candidaturas is not None and pue.leeme
     ayun = database.interpret(pue)

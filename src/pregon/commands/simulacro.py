@@ -16,8 +16,12 @@ from ..errors import CheckFailed, InputError
               help="difusores taking part; methods take turns: SFTP push, rsync push, pull")
 @click.option("--methods", default="sftp,rsync,pull", show_default=True,
               help="distribution methods difusores take in turns (pull needs neither sshd nor rsync)")
-@click.option("--hours", type=float, default=12.0, show_default=True,
-              help="simulated hours of the night from 20:00 (the final cut at the end)")
+@click.option("--election", "election_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="drill over this election directory instead of a synthetic one: a replay of real databases "
+                   "(pregon simulate replay), its night from its own timeline")
+@click.option("--hours", type=float, default=None,
+              help="simulated hours of the night from 20:00 (the final cut at the end) [default: 12, or the whole "
+                   "night of --election]")
 @click.option("--speed", type=float, default=0.0,
               help="times faster than real time [default: HOURS x 3600 / 120, so the night takes two minutes]")
 @click.option("--port", type=int, default=8000, show_default=True,
@@ -35,7 +39,8 @@ from ..errors import CheckFailed, InputError
               help="after the night, keep the sites browsable until Ctrl-C")
 @click.option("--pdf/--no-pdf", default=None, help="memorias in PDF too [default: when WeasyPrint is installed]")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON at the end")
-def simulacro(preset, n, methods, hours, speed, port, out, seed, scale, fault_specs, full_every, linger, pdf, as_json):
+def simulacro(preset, election_dir, n, methods, hours, speed, port, out, seed, scale, fault_specs, full_every, linger,
+              pdf, as_json):
     """A drill: synthetic election, institute, N difusores (SFTP, rsync, pull), monitor, faults, memorias.
 
     Prints each corte (simulated time, actas contabilizadas, each difusor's lag in REAL seconds), the faults
@@ -54,8 +59,23 @@ def simulacro(preset, n, methods, hours, speed, port, out, seed, scale, fault_sp
     if full_every < 1:
         raise InputError("--full-every must be at least 1")
     faults = parse_all(fault_specs, n)
+    final_cut = True
+    if election_dir is not None:
+        from ..simulacro.plan import timeline
+
+        tl = timeline(election_dir)
+        night = (tl["end"] - tl["start"]).total_seconds() / 3600
+        if night <= 0:
+            raise InputError(f"--election {election_dir}: its night ends before it starts (a corte before 20:00)")
+        if hours is None or hours >= night:
+            hours, final_cut = night, tl["final"]  # to the databases' own corte, as final as they were
+        preset = "replay"
+    if hours is None:
+        hours = 12.0
+    if hours <= 0:
+        raise InputError("--hours must be positive")
     plan = Plan(out=out, preset=preset, seed=seed, scale=scale, hours=hours, speed=speed, n=n, port=port,
-                full_every=full_every, faults=faults,
+                full_every=full_every, faults=faults, source=election_dir, final_cut=final_cut,
                 methods=tuple(m.strip() for m in methods.split(",") if m.strip()))
     check(plan)
     summary = Simulacro(plan, echo=lambda line: click.echo(line), linger=linger, pdf=pdf).run()

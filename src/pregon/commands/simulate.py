@@ -52,3 +52,38 @@ def election(preset: str, seed: int, scale: float, out: str, as_json: bool):
         click.echo(f"  {clave:8} {st['contiendas']:4} contiendas  {st['esperadas']:7} esperadas  "
                    f"{st['en_feed']:7} en el feed  {st['nunca_llegan']:5} nunca llegan")
     click.echo(f"  publicación {summary['inicio']} .. {summary['fin']}")
+
+
+@simulate.command("replay")
+@click.argument("databases", nargs=-1, required=True, type=click.Path(exists=False))
+@click.option("--out", "out", type=click.Path(file_okay=False), required=True,
+              help="Directory to write (new, empty, or a previous simulation or replay, which is replaced).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def replay(databases, out: str, as_json: bool):
+    """Write an election directory from real PREP databases of one corte (a CSV, folder, zip or zip of zips
+    per election): the catalog they reveal and each acta arriving at its real time."""
+    from ..simulate import replay as replay_mod
+
+    t0 = time.perf_counter()
+    rp = replay_mod.build(databases)
+    replay_mod.write(rp, out)
+    elapsed = time.perf_counter() - t0
+    summary = {
+        "out": out, "fuentes": rp.sources, "casillas": len(rp.corte.catalog.casillas),
+        "secciones": len(rp.corte.catalog.secciones), "inicio": rp.inicio.isoformat(), "fin": rp.fin.isoformat(),
+        "elecciones": {k: {"actas": len(ec.actas), "esperadas": ec.tally.esperadas, "final": ec.final,
+                           "sin_hora": rp.undated[k], "hora_posterior_al_corte": rp.late[k]}
+                       for k, ec in rp.corte.elecciones.items()},
+        "notas": rp.notes, "seconds": round(elapsed, 2),
+    }
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"replay of {len(rp.sources)} database(s): {summary['casillas']} casillas, {summary['secciones']} "
+               f"secciones in {elapsed:.1f}s -> {out}")
+    for clave, st in summary["elecciones"].items():
+        click.echo(f"  {clave:8} {st['actas']:7} actas  {st['esperadas']:7} esperadas  "
+                   f"{st['sin_hora']:5} sin hora (llegan al corte)  {'último corte' if st['final'] else ''}")
+    click.echo(f"  publicación {summary['inicio']} .. {summary['fin']} (the databases' corte)")
+    for note in rp.notes:
+        click.echo(f"  note: {note}")

@@ -11,7 +11,7 @@ CONTABILIZADA and reported as such (`Reading.stated`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -47,6 +47,7 @@ class Reading:
     acta_of_row: np.ndarray  # per row: index into the election's ActaSet; -1 for an acta not captured yet
     total_published: list[str]  # per acta: TOTAL_VOTOS_CALCULADO as published ("" when absent)
     contabilizada_published: list[str]  # per acta: CONTABILIZADA as published
+    notes: list[str] = field(default_factory=list)  # how the reading followed the file (rule variants)
 
     @property
     def eleccion(self) -> EleccionCorte:
@@ -54,9 +55,64 @@ class Reading:
 
 
 def read(db: Database, *, clave: str | None = None, final: bool | None = None,
-         boletas_especial: int = rules.BOLETAS_ESPECIAL, excede_con_nulos: bool = False) -> Reading:
-    """Interpret one database. `final` decides participation (None: final when every expected acta is
-    captured); `clave` names the election (default: from its title line, vocabulary [elecciones])."""
+         boletas_especial: int = rules.BOLETAS_ESPECIAL, excede_con_nulos: bool | None = None) -> Reading:
+    """Interpret one database as its institute counted it.
+
+    `clave` names the election (default: from its title line, vocabulary [elecciones]). `final` decides
+    participation; None follows the database's own participation figure (C_CS over the lista nominal in
+    the last corte, S_CS before it), else whether every expected acta is captured. `excede_con_nulos` None
+    follows the variant of the excede-lista test the file's own CONTABILIZADA shows (`_excede_rule`).
+    """
+    reading = _read(db, clave, final, boletas_especial, bool(excede_con_nulos))
+    if excede_con_nulos is None:
+        reading = _excede_rule(reading, clave, final, boletas_especial)
+    if final is None:
+        _final_as_published(reading)
+    return reading
+
+
+def _excede_rule(reading: Reading, clave, final, boletas_especial) -> Reading:
+    """Which of the two documented excede-lista tests the institute applied, judged by the actas where they
+    disagree (a NULOS field that repeats the leftover ballots): Quintana Roo 2019 leaves NULOS out and counts
+    them, Sonora 2021 puts NULOS in and does not. The rules then apply that variant to every acta."""
+    a = reading.eleccion.actas
+    if len(a) == 0 or a.nulos_index is None:
+        return reading
+    with_nulos = rules.classify(a.votes, a.lista_nominal, a.representantes, a.tipo_casilla == "S", a.boletas,
+                                a.sin_acta != "", a.fuera_catalogo, None, a.declarada)
+    apart = (with_nulos != a.observacion) & ~a.fuera_catalogo
+    if not apart.any():
+        return reading
+    voc = vocabulary()
+    published = np.array([voc.contabilizada.get(c.strip(), "si") == "si" for c in reading.contabilizada_published])
+    agree_without = int((a.contabilizada[apart] == published[apart]).sum())
+    agree_with = int((rules.CONTABILIZADA_CODES[with_nulos[apart]] == published[apart]).sum())
+    n = int(apart.sum())
+    if agree_with > agree_without:
+        out = _read(reading.database, clave, final, boletas_especial, True)
+        out.notes.append(f"excede lista nominal: the institute counts NULOS in the test (as its LEEME says); {n} "
+                         "acta(s) exceed only through NULOS and are not counted")
+        return out
+    reading.notes.append(f"excede lista nominal: the institute leaves NULOS out of the test; {n} acta(s) exceed "
+                         "only through NULOS and are counted (as in Quintana Roo 2019)")
+    return reading
+
+
+def _final_as_published(reading: Reading) -> None:
+    """Set whether the corte is the last one from the participation figure the database shows."""
+    ec = reading.eleccion
+    shown = reading.database.header().get("participacion", "")
+    tally = ec.tally
+    for candidate in (tally.final, not tally.final):
+        if textmod.same_figure(shown, replace(tally, final=candidate).participacion, empty_ok=False):
+            if candidate != ec.final:
+                ec.final = candidate
+                ec.__dict__.pop("tally", None)
+                reading.corte.final = candidate
+            return
+
+
+def _read(db: Database, clave, final, boletas_especial, excede_con_nulos) -> Reading:
     voc = vocabulary()
     n = len(db.rows)
     columns = list(zip(*db.rows)) if n else [() for _ in db.columns]
@@ -475,9 +531,11 @@ def _header_int(db: Database, role: str) -> int | None:
 
 
 def _election_day(db: Database, acopio: np.ndarray):
-    """Election day: the date the first package arrived (acopio starts when polls close), else the corte's."""
+    """Election day: the date the first package arrived (acopio starts when polls close) within the three
+    days before the corte (a mistyped year in one row must not move the election), else the corte's."""
     tz = timezone(db.instant.utcoffset())
-    known = acopio[acopio != NO_TIME]
+    cut = int(db.instant.timestamp())
+    known = acopio[(acopio != NO_TIME) & (acopio <= cut) & (acopio >= cut - 3 * 86400)]
     if known.size:
         return datetime.fromtimestamp(int(known.min()), tz).date()
     return db.instant.date()
@@ -508,9 +566,10 @@ def _eleccion(db: Database, clave, ambito, running: dict[str, np.ndarray], ents,
         return tuple(int(x) for x in k.split("-"))
 
     for key in sorted(running, key=sort_key):
-        here = tuple(c for c, r in zip(cols, running[key]) if r)
         ent_s, _, num_s = key.partition("-")
         e, num = int(ent_s), int(num_s or 0)
+        named = _named_columns(cand_file, e, num, cols, parties_all)
+        here = tuple(c for c, r in zip(cols, running[key]) if r or c in named)
         coalitions: list[tuple[str, ...]] = []
         for col in here:
             if col.startswith("C_"):
@@ -546,6 +605,25 @@ def _eleccion(db: Database, clave, ambito, running: dict[str, np.ndarray], ents,
         nombre = entidad.nombre_de(ambito, num) if entidad and num else (entidad.nombre if entidad else key)
         contiendas[key] = Contienda(clave, key, e, num, nombre, here, tuple(cands))
     return Eleccion(clave, db.eleccion or clave, ambito, tipo_acta, tipo_especial, tuple(cols), contiendas)
+
+
+def _named_columns(cand_file, e: int, num: int, cols: list[str], parties: list[str]) -> set[str]:
+    """The vote columns a contest's candidaturas file names: its parties, the combination columns of its
+    coalitions, its independents (a contest no acta has reached yet still shows its ballot)."""
+    if cand_file is None:
+        return set()
+    here = cand_file.names.get((e, num)) or cand_file.names.get((e, 0)) or {}
+    out = {"NO_REGISTRADOS", "NULOS"} & set(cols) if here else set()
+    for option in here:
+        members = {_member(m, parties) for m in option}
+        for c in cols:
+            if c in members:
+                out.add(c)
+            elif c.startswith("C_") and len(members) > 1 and {_member(x, parties) for x in c[2:].split("_")} <= members:
+                out.add(c)
+            elif c.startswith("CC_") and {_member(x, parties) for x in c[3:].split("_")} == members:
+                out.add(c)
+    return out
 
 
 def _member(token: str, parties: list[str]) -> str:

@@ -102,6 +102,12 @@ def parse(data: bytes, source: str = "<database>") -> Database:
                          "truncated: download it again")
     values = _trim(rows[h + 1], len(names))
     _check_figures(source, starts[h], names)
+    for name, value in zip(names, values):
+        try:
+            textmod.figure_value(value)
+        except ValueError:
+            raise InputError(f"{where(source, starts[h + 1], name)}: {value!r} is not a number; the header figures "
+                             "line is damaged") from None
     preamble = [(starts[i], _joined(rows[i], sep)) for i in range(h) if _joined(rows[i], sep)]
     if sep_line and preamble and preamble[0][1].lower().startswith("sep="):
         preamble = preamble[1:]

@@ -75,71 +75,15 @@ def recount(db: Database, *, final: bool | None = None, boletas_especial: int = 
             excede_con_nulos: bool | None = None) -> RecountResult:
     """Recompute every header figure and each acta's CONTABILIZADA and TOTAL_VOTOS_CALCULADO.
 
-    `excede_con_nulos` None: the variant of the excede-lista test the file's own CONTABILIZADA follows."""
-    reading = read(db, final=final, boletas_especial=boletas_especial, excede_con_nulos=bool(excede_con_nulos))
-    rule_notes = []
-    if excede_con_nulos is None:
-        reading, rule_notes = _excede_rule(reading, final=final, boletas_especial=boletas_especial)
-    tally = _tally(reading, final)
+    With `final` and `excede_con_nulos` None, the corte's kind and the excede-lista variant are the ones the
+    file itself follows (interpret.read); either way the rules apply to every acta alike."""
+    reading = read(db, final=final, boletas_especial=boletas_especial, excede_con_nulos=excede_con_nulos)
+    tally = reading.eleccion.tally
     header, diffs, notes = _compare_header(db, tally)
     acta_diffs = _compare_actas(reading)
-    notes += rule_notes + _stated_notes(reading) + _explained(reading, tally, diffs, acta_diffs)
+    notes += reading.notes + _stated_notes(reading) + _explained(reading, tally, diffs, acta_diffs)
     diffs += acta_diffs
     return RecountResult(db.source, db.eleccion, db.corte_label, tally.final, header, len(db.rows), diffs, notes)
-
-
-def _excede_rule(reading: Reading, **options) -> tuple[Reading, list[str]]:
-    """Which of the two documented excede-lista tests the institute applied, judged by the actas where they
-    disagree (a NULOS field that repeats the leftover ballots): Quintana Roo 2019 leaves NULOS out and counts
-    them, Sonora 2021 puts NULOS in and does not. The rules then apply that variant to every acta."""
-    a = reading.eleccion.actas
-    if len(a) == 0 or a.nulos_index is None:
-        return reading, []
-    args = (a.votes, a.lista_nominal, a.representantes, a.tipo_casilla == "S", a.boletas, a.sin_acta != "",
-            a.fuera_catalogo)
-    with_nulos = rules.classify(*args, None, a.declarada)
-    apart = (with_nulos != a.observacion) & ~a.fuera_catalogo
-    if not apart.any():
-        return reading, []
-    published = np.array([vocabulary().contabilizada.get(c.strip(), "si") == "si"
-                          for c in reading.contabilizada_published], dtype=bool)
-    agree_without = int((a.contabilizada[apart] == published[apart]).sum())
-    agree_with = int((rules.CONTABILIZADA_CODES[with_nulos[apart]] == published[apart]).sum())
-    n = int(apart.sum())
-    if agree_with > agree_without:
-        return (read(reading.database, excede_con_nulos=True, **options),
-                [f"excede lista nominal: the institute counts NULOS in the test (as its LEEME says); {n} acta(s) "
-                 "exceed only through NULOS and are not counted"])
-    return reading, [f"excede lista nominal: the institute leaves NULOS out of the test; {n} acta(s) exceed only "
-                     "through NULOS and are counted (as in Quintana Roo 2019)"]
-
-
-def _tally(reading: Reading, final: bool | None) -> Tally:
-    """The election's tally; with `final` unknown, the reading of participation the database itself uses.
-
-    A database does not say whether it is the last corte; its participation figure does, once its totals
-    are recounted: C_CS over the lista nominal in the last corte, S_CS before it."""
-    tally = reading.eleccion.tally
-    if final is not None:
-        return tally
-    shown = reading.database.header().get("participacion", "")
-    for candidate in (tally.final, not tally.final):
-        if _same(shown, replace(tally, final=candidate).participacion, empty_ok=tally.lista_nominal == 0):
-            return replace(tally, final=candidate)
-    return tally
-
-
-def _same(published: str, recomputed: str, *, empty_ok: bool) -> bool:
-    try:
-        pub = textmod.figure_value(published)
-    except ValueError:
-        return False
-    if pub is None:
-        return empty_ok
-    rec = textmod.figure_value(recomputed)
-    assert rec is not None
-    scale = max(pub[1], rec[1])
-    return pub[0] * 10 ** (scale - pub[1]) == rec[0] * 10 ** (scale - rec[1])
 
 
 def _compare_header(db: Database, tally: Tally) -> tuple[list, list, list]:
@@ -154,7 +98,7 @@ def _compare_header(db: Database, tally: Tally) -> tuple[list, list, list]:
         pub, rec = published[name].strip(), get(tally)
         header.append((name, pub, rec))
         empty_ok = summed and tally.contabilizadas == 0 or role == "participacion" and tally.lista_nominal == 0
-        if not _same(pub, rec, empty_ok=empty_ok):
+        if not textmod.same_figure(pub, rec, empty_ok=empty_ok):
             diffs.append(Difference("header", name, pub, rec))
         elif textmod.unwrap(pub) != rec:
             notes.append(f"{name}: published {pub!r}, the same figure pregon writes {rec!r}")

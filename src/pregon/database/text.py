@@ -126,3 +126,19 @@ def figure_value(cell: str) -> tuple[int, int] | None:
         raise ValueError(cell)
     whole, frac = m.group(1).replace(",", ""), m.group(2) or ""
     return int(whole + frac), len(frac)
+
+
+def same_figure(published: str, recomputed: str, *, empty_ok: bool) -> bool:
+    """Whether a published header figure equals pregon's by value ('0' = '0.0000', '1,234' = '1234');
+    an empty one agrees only where `empty_ok` (a sum over no acta)."""
+    try:
+        pub = figure_value(published)
+    except ValueError:
+        return False
+    if pub is None:
+        return empty_ok
+    rec = figure_value(recomputed)
+    if rec is None:
+        return False
+    scale = max(pub[1], rec[1])
+    return pub[0] * 10 ** (scale - pub[1]) == rec[0] * 10 ** (scale - rec[1])

@@ -271,6 +271,8 @@ def parse_rows(catalog: Catalog, eleccion: Eleccion, rows: list[list[str]], *, s
                 declarada[i] = code
     tipo = np.array(column("TIPO_CASILLA"), dtype="<U1")
     ci = catalog.locate(ids["ENTIDAD"], ids["SECCION"], tipo, ids["ID_CASILLA"], ids["EXT_CONTIGUA"])
+    # TIPO_ACTA 0 is INE's mark of an acta fuera de catálogo, whatever its identification seems to match
+    ci[ids["TIPO_ACTA"] == 0] = -1
     inside = ci >= 0
     arrays = catalog.casilla_arrays
     safe = np.where(inside, ci, 0)
@@ -301,6 +303,20 @@ def write_feed(actas: ActaSet, path: str | Path, tz) -> None:
     path.write_text(feed_text(actas, tz), encoding="utf-8")
 
 
+def _csv_safe(column) -> np.ndarray:
+    """A text column for the feed: cells holding a comma, quote or line break (a replayed database's own
+    words) quoted as CSV does; the simulator's never need it, so its bytes do not change."""
+    col = np.asarray(column, dtype=object)
+    text = col.astype(str)
+    odd = (np.strings.find(text, ",") >= 0) | (np.strings.find(text, '"') >= 0) | (np.strings.find(text, "\n") >= 0) \
+        | (np.strings.find(text, "\r") >= 0)
+    if not odd.any():
+        return col
+    out = col.copy()
+    out[odd] = ['"' + c.replace('"', '""') + '"' for c in text[odd].tolist()]
+    return out
+
+
 def feed_text(actas, tz) -> str:
     """The feed file's text; no field pregon writes needs CSV quoting. `actas` is an ActaSet or anything with
     its feed fields (the simulator's Feed). OBSERVACION_DECLARADA is written only when some acta states one."""
@@ -315,10 +331,11 @@ def feed_text(actas, tz) -> str:
                it(actas.ext_contigua), it(actas.tipo_acta)]
     columns += [it(actas.counts[:, j]) for j in range(actas.counts.shape[1])]
     columns += [it(actas.votes[:, j]) for j in range(actas.votes.shape[1])]
-    columns += [it(actas.total_asentado), it(actas.representantes), actas.sin_acta, actas.mecanismo, actas.sha,
-                textcols.times_to_text(actas.acopio, tz, iso), textcols.times_to_text(actas.captura, tz, iso),
-                textcols.times_to_text(actas.verificacion, tz, iso), actas.origen, actas.digitalizacion,
-                actas.tipo_documento]
+    q = _csv_safe
+    columns += [it(actas.total_asentado), it(actas.representantes), q(actas.sin_acta), q(actas.mecanismo),
+                q(actas.sha), textcols.times_to_text(actas.acopio, tz, iso), textcols.times_to_text(actas.captura, tz, iso),
+                textcols.times_to_text(actas.verificacion, tz, iso), q(actas.origen), q(actas.digitalizacion),
+                q(actas.tipo_documento)]
     if declared:
         words = np.array([""] + [rules.DECLARED_TEXT.get(rules.Observacion(c), "") for c in range(len(rules.Observacion))],
                          dtype=object)

@@ -405,18 +405,21 @@ def load(directory: str | Path) -> Catalog:
     catalog = Catalog(proceso, entidades, partidos, secciones, casillas)
 
     for i, el in enumerate(raw.get("eleccion", []), start=1):
-        catalog.elecciones[el.get("clave", f"#{i}")] = _load_eleccion(el, i, toml_path, catalog)
+        catalog.elecciones[el.get("clave", f"#{i}")] = _load_eleccion(el, i, toml_path, catalog, directory)
     if not catalog.elecciones:
         raise InputError(f"{toml_path}: no [[eleccion]] table; declare at least one election")
     return catalog
 
 
-def _load_eleccion(el: dict, i: int, path: Path, catalog: Catalog) -> Eleccion:
+def _load_eleccion(el: dict, i: int, path: Path, catalog: Catalog, directory: Path) -> Eleccion:
     ctx = f"[[eleccion]] #{i}"
     clave = _str(el, "clave", path, ctx)
     ambito = _str(el, "ambito", path, ctx)
     if ambito not in AMBITOS:
         raise InputError(f"{path}: {ctx}: field 'ambito' is {ambito!r}; use one of {', '.join(AMBITOS)}")
+    ballots = directory / "boletas" / f"{clave}.csv"
+    if ballots.exists():
+        return _eleccion_with_ballots(el, ctx, path, clave, ambito, ballots)
     partidos = list(el.get("partidos", catalog.partidos))
     for p in partidos:
         if p not in catalog.partidos:
@@ -447,6 +450,32 @@ def _load_eleccion(el: dict, i: int, path: Path, catalog: Catalog) -> Eleccion:
         independientes.append({"contienda": key, "nombre": _str(c, "nombre", path, f"{ctx} independiente #{j}")})
     especial = el.get("tipo_acta_especial", el.get("tipo_acta", 1))
     orden = el.get("columnas")
+    try:
+        built = build_eleccion(
+            clave, _str(el, "nombre", path, ctx), ambito, _int(el, "tipo_acta", path, ctx),
+            None if especial in (0, False) else int(especial), partidos, contests, coaliciones, independientes,
+            [str(c) for c in orden] if orden is not None else None,
+        )
+    except ValueError as exc:
+        raise InputError(f"{path}: {ctx}: field 'columnas': {exc}") from None
+    return _with_options(built, el, ctx, path)
+
+
+def _eleccion_with_ballots(el: dict, ctx: str, path: Path, clave: str, ambito: str, ballots: Path) -> Eleccion:
+    """An election whose contests are listed in boletas/<CLAVE>.csv (election/ballots.py)."""
+    from . import ballots as ballots_mod
+
+    columnas = el.get("columnas")
+    if not isinstance(columnas, list) or not columnas or not all(isinstance(c, str) and c for c in columnas):
+        raise InputError(f"{path}: {ctx}: field 'columnas' must list the vote columns when {ballots} is used")
+    especial = el.get("tipo_acta_especial", el.get("tipo_acta", 1))
+    built = Eleccion(clave, _str(el, "nombre", path, ctx), ambito, _int(el, "tipo_acta", path, ctx),
+                     None if especial in (0, False) else int(especial), tuple(columnas),
+                     ballots_mod.load(ballots, clave, tuple(columnas)))
+    return _with_options(built, el, ctx, path)
+
+
+def _with_options(built: Eleccion, el: dict, ctx: str, path: Path) -> Eleccion:
     actas_especial = el.get("actas_especial", 1)
     if not isinstance(actas_especial, int) or isinstance(actas_especial, bool) or not 1 <= actas_especial <= 2:
         raise InputError(f"{path}: {ctx}: field 'actas_especial' must be 1 or 2 (actas per casilla especial)")
@@ -456,14 +485,6 @@ def _load_eleccion(el: dict, i: int, path: Path, catalog: Catalog) -> Eleccion:
     esperadas = el.get("actas_esperadas")
     if esperadas is not None and (not isinstance(esperadas, int) or isinstance(esperadas, bool) or esperadas < 0):
         raise InputError(f"{path}: {ctx}: field 'actas_esperadas' must be a non-negative integer")
-    try:
-        built = build_eleccion(
-            clave, _str(el, "nombre", path, ctx), ambito, _int(el, "tipo_acta", path, ctx),
-            None if especial in (0, False) else int(especial), partidos, contests, coaliciones, independientes,
-            [str(c) for c in orden] if orden is not None else None,
-        )
-    except ValueError as exc:
-        raise InputError(f"{path}: {ctx}: field 'columnas': {exc}") from None
     return replace(built, actas_especial=actas_especial, actas_esperadas=esperadas, excede_con_nulos=con_nulos)
 
 
@@ -574,7 +595,15 @@ def save(catalog: Catalog, directory: str | Path) -> None:
     """Write the catalog as the three files `load` reads (deterministic bytes)."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "catalog.toml").write_text(dump_toml(catalog), encoding="utf-8")
+    listed = {k for k, el in catalog.elecciones.items() if not _derivable(catalog, el)}
+    (directory / "catalog.toml").write_text(dump_toml(catalog, listed=listed), encoding="utf-8")
+    if listed:
+        from . import ballots as ballots_mod
+
+        (directory / "boletas").mkdir(exist_ok=True)
+        for clave in sorted(listed):
+            (directory / "boletas" / f"{clave}.csv").write_text(
+                ballots_mod.dump(catalog.elecciones[clave].contiendas), encoding="utf-8")
     juntas = any(s.junta for s in catalog.secciones.values())
     with open(directory / "secciones.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -597,8 +626,42 @@ def _qlist(items) -> str:
     return "[" + ", ".join(_q(str(i)) for i in items) + "]"
 
 
-def dump_toml(catalog: Catalog, source: dict | None = None) -> str:
-    """catalog.toml text. Coalitions and independents are recovered from the built contests."""
+def _coalitions_and_independents(el: Eleccion) -> tuple[dict, list]:
+    coalitions: dict[tuple, list[str]] = {}
+    independents = []
+    for key, ct in el.contiendas.items():
+        for cand in ct.candidaturas:
+            if cand.tipo == "coalicion":
+                coalitions.setdefault((cand.partidos, cand.nombre), []).append(key)
+            elif cand.tipo == "independiente":
+                independents.append((key, cand.nombre))
+    return coalitions, independents
+
+
+def _derivable(catalog: Catalog, el: Eleccion) -> bool:
+    """Whether catalog.toml's rules rebuild this election's contests exactly (else boletas/ lists them)."""
+    coalitions, independents = _coalitions_and_independents(el)
+    parties = [c for c in el.columnas if c in catalog.partidos]
+    try:
+        built = build_eleccion(
+            el.clave, el.nombre, el.ambito, el.tipo_acta, el.tipo_acta_especial, parties,
+            contests_for(el.ambito, catalog.entidades),
+            [{"nombre": n, "partidos": list(m), "contiendas": None if len(keys) == len(el.contiendas) else keys}
+             for (m, n), keys in coalitions.items()],
+            [{"contienda": k, "nombre": n} for k, n in independents], list(el.columnas))
+    except (ValueError, KeyError):
+        return False
+
+    def shape(contiendas):  # the order of columns follows the election's `columnas`, which toml keeps
+        return {k: (c.entidad, c.numero, c.nombre, frozenset(c.columnas),
+                    tuple((d.clave, d.nombre, d.tipo, frozenset(d.columnas), d.partidos, d.candidato)
+                          for d in c.candidaturas)) for k, c in contiendas.items()}
+    return shape(built.contiendas) == shape(el.contiendas)
+
+
+def dump_toml(catalog: Catalog, source: dict | None = None, listed: set[str] = frozenset()) -> str:
+    """catalog.toml text. Coalitions and independents are recovered from the built contests; an election in
+    `listed` has its contests in boletas/<CLAVE>.csv instead."""
     p = catalog.proceso
     lines = ["[proceso]", f"id = {_q(p.id)}", f"nombre = {_q(p.nombre)}", f"fecha = {p.fecha.isoformat()}",
              f"timezone = {_q(p.timezone)}", f"instituto = {_q(p.instituto)}", ""]
@@ -625,18 +688,15 @@ def dump_toml(catalog: Catalog, source: dict | None = None) -> str:
         if el.excede_con_nulos:
             lines.append("excede_con_nulos = true")
         lines.append("")
-        coalitions: dict[tuple, list[str]] = {}
-        for key, ct in el.contiendas.items():
-            for cand in ct.candidaturas:
-                if cand.tipo == "coalicion":
-                    coalitions.setdefault((cand.partidos, cand.nombre), []).append(key)
+        if el.clave in listed:
+            lines += [f"# the contests and their ballots: boletas/{el.clave}.csv", ""]
+            continue
+        coalitions, independents = _coalitions_and_independents(el)
         for (members, nombre), keys in coalitions.items():
             lines += ["[[eleccion.coalicion]]", f"nombre = {_q(nombre)}", f"partidos = {_qlist(members)}"]
             if len(keys) != len(el.contiendas):
                 lines.append(f"contiendas = {_qlist(keys)}")
             lines.append("")
-        for key, ct in el.contiendas.items():
-            for cand in ct.candidaturas:
-                if cand.tipo == "independiente":
-                    lines += ["[[eleccion.independiente]]", f"contienda = {_q(key)}", f"nombre = {_q(cand.nombre)}", ""]
+        for key, nombre in independents:
+            lines += ["[[eleccion.independiente]]", f"contienda = {_q(key)}", f"nombre = {_q(nombre)}", ""]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ election = ""                         # optional: overrides proceso.id of the si
 [schedule]
 start = "2024-06-02T20:00:00-06:00"   # first cut (ISO 8601 with offset)
 end = "2024-06-03T20:00:00-06:00"     # last cut at or before this instant (the final cut)
+final_cut = true                      # the cut at `end` is the último corte (participation with especiales)
 cadence_minutes = 15                  # 15 (IMPEPAC, Durango) or 20 (IEEM, IEM)
 full_every = 8                        # a full package at the start and every K cuts, deltas between
 cut_retries = 3                       # a failed cut is retried this many times (journaled), then journaled failed
@@ -50,7 +51,8 @@ from ..errors import InputError
 
 _SECTIONS = {
     "instituto": {"name", "feed", "work", "registry", "pull_dir", "key", "ssh_key", "election"},
-    "schedule": {"start", "end", "cadence_minutes", "full_every", "cut_retries", "cut_retry_seconds", "ttl_hours"},
+    "schedule": {"start", "end", "final_cut", "cadence_minutes", "full_every", "cut_retries", "cut_retry_seconds",
+                 "ttl_hours"},
     "push": {"timeout_seconds", "retries", "backoff_seconds", "concurrency"},
     "monitor": {"interval_seconds", "lag_limit_seconds", "sample_pages", "timeout_seconds", "dashboard",
                 "observations", "alert_command"},
@@ -89,6 +91,7 @@ class Config:
     election: str | None = None
     start: datetime | None = None
     end: datetime | None = None
+    final_cut: bool = True  # whether the cut at `end` is the último corte
     cadence: timedelta = timedelta(minutes=15)
     full_every: int = 8
     cut_retries: int = 3
@@ -172,6 +175,9 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
     for key in ("name", "feed", "work", "registry", "pull_dir", "key", "ssh_key", "election"):
         if key in i and not isinstance(i[key], str):
             raise InputError(f"{where} [instituto] {key}: expected a string")
+    final_cut = s.get("final_cut", True)
+    if not isinstance(final_cut, bool):
+        raise InputError(f"{where} [schedule] final_cut: expected true or false, got {final_cut!r}")
     start = toml_time(s["start"], f"{where} [schedule] start") if "start" in s else None
     end = toml_time(s["end"], f"{where} [schedule] end") if "end" in s else None
     if start and end and end <= start:
@@ -196,7 +202,7 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
     return Config(
         base=base, name=i.get("name", "unspecified"), feed=i.get("feed"), work=i.get("work", "work"),
         registry=i.get("registry", "difusores"), pull_dir=i.get("pull_dir"), key=i.get("key"),
-        ssh_key=i.get("ssh_key"), election=i.get("election") or None, start=start, end=end,
+        ssh_key=i.get("ssh_key"), election=i.get("election") or None, start=start, end=end, final_cut=final_cut,
         cadence=timedelta(minutes=_num(s, "cadence_minutes", 15, ws, minimum=0.001, maximum=24 * 60)),
         full_every=_num(s, "full_every", 8, ws, kind=int, minimum=1),
         cut_retries=_num(s, "cut_retries", 3, ws, kind=int, maximum=100),

@@ -173,6 +173,7 @@ class Scheduler:
         from ..site import render
 
         cfg = self.cfg
+        final = final and cfg.final_cut  # the cut at `end`, unless the night ends before its último corte
         t0 = time.perf_counter()
         engine = load_engine(cfg.feed, until=instant)
         corte = engine.corte(instant, k, final)

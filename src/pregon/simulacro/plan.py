@@ -2,8 +2,9 @@
 
 ```
 OUT/
-  simulacro.toml              what this drill is (preset, seed, scale, hours, speed, difusores, faults)
-  eleccion/                   the synthetic election (pregon simulate election): catalog + whole night's actas
+  simulacro.toml              what this drill is (preset or election, seed, scale, hours, speed, difusores, faults)
+  eleccion/                   the election: synthetic (pregon simulate election) or a copy of --election DIR (a
+                              replay of real databases, pregon simulate replay): catalog + whole night's actas
   instituto/
     instituto.toml            the institute's config (feed = ../eleccion)
     keys/pregon.key|.pub      package signing key (minisign)      keys/id_ed25519(.pub)  the push SSH key
@@ -94,6 +95,8 @@ class Plan:
     methods: tuple = METHODS  # taken in turns by difusor 1, 2, 3, …
     start: datetime | None = None  # from the simulated election's timeline
     difusores: list[DifusorPlan] = field(default_factory=list)
+    source: Path | None = None  # --election DIR: an election directory (a replay) instead of the preset
+    final_cut: bool = True  # whether the drill's last cut is the último corte (a replay: as its databases)
 
     def __post_init__(self):
         self.out = Path(self.out).resolve()
@@ -206,7 +209,31 @@ def prepare_out(plan: Plan) -> None:
         (out / f).unlink(missing_ok=True)
 
 
+def timeline(directory: Path) -> dict:
+    """An election directory's [timeline] (simulacion.toml): publication start and end, and whether the
+    databases a replay was made from are each a último corte."""
+    path = Path(directory) / "simulacion.toml"
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"--election {directory}: no simulacion.toml; make the directory with 'pregon simulate "
+                         "replay' or 'pregon simulate election'") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from None
+    tl = data.get("timeline", {})
+    try:
+        start, end = (t if isinstance(t, datetime) else datetime.fromisoformat(str(t))
+                      for t in (tl["inicio_publicacion"], tl["fin_publicacion"]))
+    except (KeyError, ValueError):
+        raise InputError(f"{path}: [timeline] needs inicio_publicacion and fin_publicacion (ISO 8601)") from None
+    finals = [e.get("final") for e in data.get("eleccion", []) if "final" in e]
+    return {"start": start, "end": end, "final": all(finals) if finals else True}
+
+
 def write_election(plan: Plan, log=lambda m: None) -> None:
+    if plan.source is not None:
+        _copy_election(plan, log)
+        return
     sim_toml = plan.election / "simulacion.toml"
     same = False
     if sim_toml.exists():
@@ -227,6 +254,17 @@ def write_election(plan: Plan, log=lambda m: None) -> None:
     plan.start = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
 
 
+def _copy_election(plan: Plan, log) -> None:
+    """The drill works on its own copy of --election DIR (the institute appends nothing to it, but a drill
+    must never touch the operator's files)."""
+    src = Path(plan.source).resolve()
+    if src != plan.election.resolve():
+        shutil.rmtree(plan.election, ignore_errors=True)
+        log(f"copiando la elección {src} …")
+        shutil.copytree(src, plan.election)
+    plan.start = timeline(plan.election)["start"]
+
+
 def _toml_str(v: str) -> str:
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -241,7 +279,7 @@ def write_instituto(plan: Plan) -> None:
     if any(d.push for d in plan.difusores):
         keygen(inst / "keys" / "id_ed25519", "instituto-simulacro")
     lag_limit_virtual = plan.lag_limit_real * plan.speed
-    name = INSTITUTOS.get(plan.preset, "INSTITUTO")
+    name = INSTITUTOS.get(plan.preset, "INSTITUTO") if plan.source is None else _instituto_of(plan.election)
     plan.inst_toml.write_text(
         "# Written by `pregon simulacro`: the institute of this drill (docs/instituto-operations.md).\n"
         "# Times are simulated election-night times; the drill's clock runs [simulacro] speed times faster.\n"
@@ -249,12 +287,21 @@ def write_instituto(plan: Plan) -> None:
         "pull_dir = \"publicado\"\nkey = \"keys/pregon.key\"\n"
         + ("ssh_key = \"keys/id_ed25519\"\n" if any(d.push for d in plan.difusores) else "")
         + f"\n[schedule]\nstart = \"{plan.start.isoformat()}\"\nend = \"{plan.end.isoformat()}\"\n"
-        f"cadence_minutes = {plan.cadence_minutes:g}\nfull_every = {plan.full_every}\ncut_retries = 1\n"
+        + ("" if plan.final_cut else "final_cut = false\n")
+        + f"cadence_minutes = {plan.cadence_minutes:g}\nfull_every = {plan.full_every}\ncut_retries = 1\n"
         f"cut_retry_seconds = 20\nttl_hours = 48\n"
         "\n[push]\ntimeout_seconds = 20\nretries = 2\nbackoff_seconds = 0.25\nconcurrency = 64\n"
         f"\n[monitor]\ninterval_seconds = {plan.monitor_interval:g}\n"
         f"# in simulated seconds: {plan.lag_limit_real:.2f} real seconds (one cut's slot) at speed {plan.speed:g}\n"
         f"lag_limit_seconds = {lag_limit_virtual:.1f}\nsample_pages = 3\ntimeout_seconds = 3\n", "utf-8")
+
+
+def _instituto_of(election: Path) -> str:
+    try:
+        cat = tomllib.loads((election / "catalog.toml").read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return "INSTITUTO"
+    return str(cat.get("proceso", {}).get("instituto") or "INSTITUTO")
 
 
 def write_difusor(plan: Plan, d: DifusorPlan) -> None:
@@ -292,6 +339,7 @@ def _tz():
 def write_marker(plan: Plan) -> None:
     lines = ["# Written by `pregon simulacro`; this directory is reset by the next drill with the same --out.",
              "[simulacro]", f"preset = {_toml_str(plan.preset)}", f"seed = {plan.seed}", f"scale = {plan.scale}",
+             f"election = {_toml_str(str(plan.source) if plan.source else '')}",
              f"hours = {plan.hours}", f"speed = {plan.speed}", f"cadence_minutes = {plan.cadence_minutes}",
              f"port = {plan.port}", f"start = \"{plan.start.isoformat() if plan.start else ''}\"",
              "faults = [" + ", ".join(_toml_str(f.spec) for f in plan.faults) + "]", ""]

@@ -446,7 +446,9 @@ class Simulacro:
     def header(self) -> None:
         p = self.plan
         fin = p.end.strftime("%H:%M") + ("" if p.end.date() == p.start.date() else " del día siguiente")
-        self.note(f"pregon simulacro: {p.preset} (semilla {p.seed}, escala {p.scale:g}), {len(p.difusores)} "
+        what = (f"{p.preset} (semilla {p.seed}, escala {p.scale:g})" if p.source is None
+                else f"la elección {p.source} (repetición de una noche real)")
+        self.note(f"pregon simulacro: {what}, {len(p.difusores)} "
                   f"difusores; noche de {p.start.strftime('%H:%M')} a {fin} ({p.hours:g} h simuladas, "
                   f"{p.cuts} cortes cada {p.cadence_minutes:g} min)")
         self.note(f"reloj a {p.speed:g}x: un corte cada {p.slot_seconds:.2f} s reales; la noche dura "
@@ -702,7 +704,9 @@ class Simulacro:
     def _comments(self, d) -> Path:
         p = d.root / "comentarios.md"
         fs = [f.describe(d.id) for f in self.plan.faults if self.plan.difusor(f.difusor).id == d.id]
-        text = (f"Simulacro de `pregon simulacro`: elección sintética {self.plan.preset}, reloj acelerado "
+        what = (f"elección sintética {self.plan.preset}" if self.plan.source is None
+                else f"repetición de la noche real de {self.plan.source}")
+        text = (f"Simulacro de `pregon simulacro`: {what}, reloj acelerado "
                 f"{self.plan.speed:g} veces. Las horas de esta memoria son las de la noche simulada y sus "
                 f"duraciones están en segundos simulados: divídalas entre {self.plan.speed:g} para obtener "
                 "segundos reales (un retraso de 360 s simulados son 1 s real a 360x). Por eso los retrasos "
@@ -722,7 +726,8 @@ class Simulacro:
         obs = store.read_jsonl(self.cfg.monitor.observations)
         mon = {r["difusor"]: r for r in summarize(obs)}
         last = recs[-1] if recs else None
-        out = {"preset": self.plan.preset, "scale": self.plan.scale, "speed": self.plan.speed,
+        out = {"preset": self.plan.preset, "election": str(self.plan.source or ""), "scale": self.plan.scale,
+               "speed": self.plan.speed,
                "hours": self.plan.hours, "interrupted": self.interrupted,
                "cuts": len(recs), "cuts_planned": self.plan.cuts,
                "last_corte": last.corte_sequence if last else None, "last_sequence": last.sequence if last else None,

@@ -24,7 +24,7 @@ from ..election.timefmt import NO_TIME, iso, zone
 from ..errors import InputError
 from .model import Feed, Simulation
 
-LAYOUT = {"catalog.toml", "secciones.csv", "casillas.csv", "simulacion.toml", "actas"}
+LAYOUT = {"catalog.toml", "secciones.csv", "casillas.csv", "simulacion.toml", "actas", "boletas"}
 GENERATOR = "pregon.simulate/1"
 
 
