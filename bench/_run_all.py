@@ -22,6 +22,7 @@ OUT = HERE / ".cache" / "run"
 
 # name -> (full argv, quick argv)
 BENCHES = {
+    "database_load": ([], ["--runs", "1"]),
     "simulate_presets": ([], ["morelos", "edomex", "--runs", "1"]),
     "corte_presets": ([], ["morelos", "edomex", "--runs", "1"]),
     "site_render": ([], ["morelos", "--runs", "1"]),
@@ -42,7 +43,15 @@ def figures(name: str, text: str) -> list[tuple[str, str]]:
     """(figure, value) pairs picked from a benchmark's output."""
     rows: list[tuple[str, str]] = []
     lines = text.splitlines()
-    if name == "simulate_presets":
+    if name == "database_load":
+        for ln in lines:
+            m = re.match(r"state-size file \((\S+), ([\d,]+) actas x (\d+) columns\): load ([\d.]+) s, recount ([\d.]+) s", ln)
+            if m:
+                rows.append((f"database: load {m[1]} ({m[2]} actas x {m[3]} cols)", f"{m[4]} s (recount {m[5]} s)"))
+            m = re.match(r"(\S+\.csv)\s+(\d+)\s+\d+\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+[\d.]+\s+[\d.]+\s+([\d.]+)", ln)
+            if m:
+                rows.append((f"database: load {m[1]}", f"{m[3]} s ({m[4]}x csv module)"))
+    elif name == "simulate_presets":
         for ln in lines:
             m = re.match(r"(\w+)\s+\d+\s+([\d,]+)\s+([\d,]+)\s+\d+\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)", ln)
             if m:

@@ -12,10 +12,9 @@ import pytest
 
 from pregon.cli import main
 from pregon.site.check import check_site
+from realdata import QROO, real
 
 AT = "2024-06-02T21:40:00-06:00"
-REAL = [Path(__file__).resolve().parents[2] / "fixtures/real/20190603_0547_PREP_DIP_QROO.zip",
-        Path("/work/shared/fixtures/real/20190603_0547_PREP_DIP_QROO.zip")]
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
@@ -94,11 +93,8 @@ def test_help_lists_build(capsys):
 
 def test_build_from_the_real_quintana_roo_database(tmp_path, capsys):
     """The 2019 Quintana Roo database: the site shows the very figures the institute published."""
-    real = next((p for p in REAL if p.is_file()), None)
-    if real is None:
-        pytest.skip("fixtures/real/20190603_0547_PREP_DIP_QROO.zip not available")
     out = tmp_path / "qroo"
-    rc, stdout, err = run(capsys, "site", "build", "--database", str(real), "--out", str(out), "--final",
+    rc, stdout, err = run(capsys, "site", "build", "--database", str(real(QROO)), "--out", str(out), "--final",
                           "--proceso-id", "QROO-2019", "--proceso-nombre", "Proceso Electoral Local 2018-2019",
                           "--instituto", "IEQROO")
     assert rc == 0, err

@@ -65,13 +65,13 @@ def read(db: Database, *, clave: str | None = None, final: bool | None = None,
     """
     reading = _read(db, clave, final, boletas_especial, bool(excede_con_nulos))
     if excede_con_nulos is None:
-        reading = _excede_rule(reading, clave, final, boletas_especial)
+        reading = _excede_rule(reading)
     if final is None:
         _final_as_published(reading)
     return reading
 
 
-def _excede_rule(reading: Reading, clave, final, boletas_especial) -> Reading:
+def _excede_rule(reading: Reading) -> Reading:
     """Which of the two documented excede-lista tests the institute applied, judged by the actas where they
     disagree (a NULOS field that repeats the leftover ballots): Quintana Roo 2019 leaves NULOS out and counts
     them, Sonora 2021 puts NULOS in and does not. The rules then apply that variant to every acta."""
@@ -89,13 +89,25 @@ def _excede_rule(reading: Reading, clave, final, boletas_especial) -> Reading:
     agree_with = int((rules.CONTABILIZADA_CODES[with_nulos[apart]] == published[apart]).sum())
     n = int(apart.sum())
     if agree_with > agree_without:
-        out = _read(reading.database, clave, final, boletas_especial, True)
+        out = _with_nulos(reading)
         out.notes.append(f"excede lista nominal: the institute counts NULOS in the test (as its LEEME says); {n} "
                          "acta(s) exceed only through NULOS and are not counted")
         return out
     reading.notes.append(f"excede lista nominal: the institute leaves NULOS out of the test; {n} acta(s) exceed "
                          "only through NULOS and are counted (as in Quintana Roo 2019)")
     return reading
+
+
+def _with_nulos(reading: Reading) -> Reading:
+    """The same reading with NULOS in the excede-lista test: the election and its actas' outcomes anew."""
+    ec = reading.eleccion
+    eleccion = replace(ec.eleccion, excede_con_nulos=True)
+    catalog = reading.corte.catalog
+    catalog.elecciones[reading.clave] = eleccion
+    actas = replace(ec.actas, eleccion=eleccion)  # __post_init__ runs the rules again
+    new = EleccionCorte(eleccion, Frame(catalog, eleccion), actas, ec.final, esperadas_override=ec.esperadas_override)
+    corte = replace(reading.corte, elecciones={reading.clave: new})
+    return replace(reading, corte=corte, notes=list(reading.notes))
 
 
 def _final_as_published(reading: Reading) -> None:

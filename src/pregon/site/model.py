@@ -78,6 +78,7 @@ class Stamp:
 def avance(t: Tally) -> dict:
     return {
         "actas_esperadas": t.esperadas,
+        "actas_registradas": t.registradas,
         "actas_capturadas": t.capturadas,
         "porcentaje_actas_capturadas": t.pct_capturadas,
         "actas_contabilizadas": t.contabilizadas,
@@ -664,9 +665,9 @@ class EleccionModel:
                     key, nombre = "CAND_IND", "Candidaturas independientes"
                 row = acc.get(key)
                 if row is None:
-                    row = acc[key] = {"clave": key, "nombre": nombre, "tipo": op.tipo,
-                                      "partidos": list(op.partidos), "votos": 0, "color": op.color,
-                                      "contiendas": 0, "contiendas_encabeza": 0}
+                    row = acc[key] = {"clave": key, "nombre": nombre, "candidato": "" if many else op.candidato,
+                                      "tipo": op.tipo, "partidos": list(op.partidos), "votos": 0,
+                                      "color": op.color, "contiendas": 0, "contiendas_encabeza": 0}
                 row["votos"] += v
                 row["contiendas"] += 1
                 if lead is not None and lead["clave"] == op.clave and not lead["empate"]:
