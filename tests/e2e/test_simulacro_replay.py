@@ -46,3 +46,25 @@ def test_drill_over_a_replayed_night_ends_on_the_database(tmp_path):
         assert m["corte"]["instante"] == "2019-06-03T05:47:00-05:00" and m["corte"]["final"] is True, d.id
         (el,) = m["elecciones"]
         assert [str(el["avance"][k]) for k in AVANCE] == db.header_values, d.id
+
+
+def test_short_drill_over_the_puebla_replay_reaches_its_last_corte(tmp_path):
+    """Puebla 2018: three elections of ~7,500 actas, real ballots (boletas/), a night of 24 h; the first half
+    hour of it on the drill clock, one pull difusor."""
+    election = tmp_path / "puebla"
+    assert main(["simulate", "replay", str(real("IEE_PUE_2018")), "--out", str(election)]) == 0
+    for _ in range(20):
+        plan = Plan(out=tmp_path / "drill", hours=0.5, speed=60, n=1, methods=("pull",),
+                    port=20000 + free_port() % 30000, source=election, preset="replay")
+        try:
+            check(plan)
+            break
+        except InputError:
+            continue
+    summary = Simulacro(plan, echo=lambda line: None, linger=False, pdf=False).run()
+    assert summary["cut_failed"] == 0 and summary["cuts"] == summary["cuts_planned"] == 3
+    (d,) = plan.difusores
+    m = json.loads((d.root / "current" / "json" / "main.json").read_text())
+    assert m["corte"]["instante"] == "2018-07-01T20:30:00-05:00"
+    assert sorted(e["clave"] for e in m["elecciones"]) == ["AYUN", "DIP_LOC", "GUB"]
+    assert (d.root / "current" / "AYUN" / "21-1" / "index.html").exists()

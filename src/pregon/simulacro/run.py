@@ -449,7 +449,7 @@ class Simulacro:
         what = (f"{p.preset} (semilla {p.seed}, escala {p.scale:g})" if p.source is None
                 else f"la elección {p.source} (repetición de una noche real)")
         self.note(f"pregon simulacro: {what}, {len(p.difusores)} "
-                  f"difusores; noche de {p.start.strftime('%H:%M')} a {fin} ({p.hours:g} h simuladas, "
+                  f"difusores; noche de {p.start.strftime('%H:%M')} a {fin} ({_duration(p.hours)} simuladas, "
                   f"{p.cuts} cortes cada {p.cadence_minutes:g} min)")
         self.note(f"reloj a {p.speed:g}x: un corte cada {p.slot_seconds:.2f} s reales; la noche dura "
                   f"~{p.hours * 3600 / p.speed:.0f} s")
@@ -817,3 +817,10 @@ class Simulacro:
 
 def run(plan: Plan, **kw) -> dict:
     return Simulacro(plan, **kw).run()
+
+
+def _duration(hours: float) -> str:
+    """12 -> '12 h'; 9.7833 -> '9 h 47 min' (a replay's night ends at its database's corte)."""
+    minutes = round(hours * 60)
+    h, m = divmod(minutes, 60)
+    return f"{h} h" + (f" {m} min" if m else "")
