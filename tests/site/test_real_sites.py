@@ -12,7 +12,7 @@ import pytest
 from pregon import database
 from pregon.cli import main
 from pregon.database import text as textmod
-from realdata import CAMPECHE, PUEBLA, QROO, SONORA, real
+from realdata import CAMPECHE, PUEBLA, QROO, real
 
 SETS = {"puebla": "IEE_PUE_2018", "sonora": "IEE_SON_2021", "campeche": CAMPECHE, "qroo": QROO}
 AVANCE = ["actas_esperadas", "actas_registradas", "actas_fuera_catalogo", "actas_capturadas",

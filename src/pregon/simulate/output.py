@@ -82,8 +82,24 @@ def simulacion_toml(sim: Simulation) -> str:
 
 
 def write(sim: Simulation, directory: str | Path) -> Path:
-    """Write the election directory. A directory that already holds a simulation is replaced whole; any
-    other non-empty directory is refused, so a typo cannot wipe someone's files."""
+    """Write the election directory (see `write_directory`)."""
+    tz = zone(sim.preset.timezone)
+
+    def fill(tmp: Path) -> None:
+        catalog_mod.save(sim.catalog, tmp)
+        (tmp / "actas").mkdir()
+        for clave, feed in sim.feeds.items():
+            with open(tmp / "actas" / f"{clave}.csv", "w", encoding="utf-8", newline="") as fh:
+                fh.write(feed_text(feed, tz))
+        (tmp / "simulacion.toml").write_text(simulacion_toml(sim), encoding="utf-8")
+
+    return write_directory(directory, fill)
+
+
+def write_directory(directory: str | Path, fill) -> Path:
+    """Make an election directory with `fill(tmp)` beside it, then swap it into place. A directory that
+    already holds a simulation or replay is replaced whole; any other non-empty one is refused, so a typo
+    cannot wipe someone's files; a failure leaves the old directory as it was."""
     directory = Path(directory)
     if directory.exists():
         if not directory.is_dir():
@@ -94,13 +110,7 @@ def write(sim: Simulation, directory: str | Path) -> Path:
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
-        catalog_mod.save(sim.catalog, tmp)
-        (tmp / "actas").mkdir()
-        tz = zone(sim.preset.timezone)
-        for clave, feed in sim.feeds.items():
-            with open(tmp / "actas" / f"{clave}.csv", "w", encoding="utf-8", newline="") as fh:
-                fh.write(feed_text(feed, tz))
-        (tmp / "simulacion.toml").write_text(simulacion_toml(sim), encoding="utf-8")
+        fill(tmp)
         os.chmod(tmp, 0o755)
         if directory.exists():
             shutil.rmtree(directory)

@@ -10,9 +10,6 @@ and a drill over DIR (`pregon simulacro --election DIR`) rehearses the night the
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
@@ -25,8 +22,7 @@ from ..election import actas as actas_mod
 from ..election import catalog as catalog_mod
 from ..election.corte import Corte
 from ..election.timefmt import NO_TIME, iso, zone
-from ..errors import InputError
-from .output import LAYOUT
+from .output import write_directory
 
 GENERATOR = "pregon.simulate.replay/1"
 CENTRO = ZoneInfo("America/Mexico_City")
@@ -112,32 +108,17 @@ def simulacion_toml(rp: Replay) -> str:
 
 
 def write(rp: Replay, directory: str | Path) -> Path:
-    """The election directory; a directory that holds a previous simulation or replay is replaced whole,
-    any other non-empty one is refused."""
-    directory = Path(directory)
-    if directory.exists():
-        if not directory.is_dir():
-            raise InputError(f"{directory}: exists and is not a directory; choose another --out")
-        entries = {e.name for e in directory.iterdir()}
-        if entries and not (entries <= LAYOUT and "simulacion.toml" in entries):
-            raise InputError(f"{directory}: not empty and not a previous simulation; choose an empty or new --out")
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
+    """The election directory (output.write_directory: a previous one is replaced, a foreign one refused)."""
+    tz = zone(rp.corte.catalog.proceso.timezone)
+
+    def fill(tmp: Path) -> None:
         catalog_mod.save(rp.corte.catalog, tmp)
         (tmp / "actas").mkdir()
-        tz = zone(rp.corte.catalog.proceso.timezone)
         for clave, ec in rp.corte.elecciones.items():
             (tmp / "actas" / f"{clave}.csv").write_text(actas_mod.feed_text(ec.actas, tz), encoding="utf-8")
         (tmp / "simulacion.toml").write_text(simulacion_toml(rp), encoding="utf-8")
-        os.chmod(tmp, 0o755)
-        if directory.exists():
-            shutil.rmtree(directory)
-        os.replace(tmp, directory)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return directory
+
+    return write_directory(directory, fill)
 
 
 def _q(s: str) -> str:
