@@ -186,3 +186,31 @@ def test_pull_only_drill_with_link_faults(tmp_path, capsys):
     assert "sin PDF: --no-pdf" in text
     for d in ("el-diario", "tv-norte"):
         assert (out / "difusores" / d / "memoria" / "memoria.html").exists()
+
+
+@pytest.mark.parametrize("kind", ["database", "site"])
+def test_drill_with_cortes_from_the_institutes_own_prep_system(tmp_path, capsys, kind):
+    """--source database|site: the drill's stand-in PREP system drops each corte (its database zips, or a
+    finished site) and the institute publishes every drop; each difusor ends on the last one."""
+    import json
+
+    out = tmp_path / kind
+    code = main(["simulacro", "--source", kind, "--methods", "pull", "--difusores", "1", "--scale", "0.05",
+                 "--hours", "1", "--speed", "720", "--port", str(free_base(1)), "--out", str(out),
+                 "--no-linger", "--no-pdf", "--json"])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    summary = json.loads(text[text.index("\n{") + 1:])
+    assert summary["cuts"] == summary["cuts_planned"] == 5 and summary["cut_failed"] == 0
+    assert all(d["current"] for d in summary["difusores"])
+    drops = sorted(p.name for p in (out / "instituto" / "entregas").iterdir())
+    assert drops == [f"corte-{k:04d}" for k in range(1, 6)]
+    journal = [json.loads(line) for line in (out / "instituto" / "work" / "journal.jsonl").read_text().splitlines()]
+    assert [e["drop"] for e in journal if e["event"] == "cut"] == drops
+    assert not [e for e in journal if e["event"] == "drop-refused"]
+    if kind == "site":  # published unmodified: the official site is the drop, byte for byte
+        last = out / "instituto" / "entregas" / drops[-1]
+        official = (out / "instituto" / "work" / "official").resolve()
+        assert sorted(p.relative_to(last) for p in last.rglob("*")) == sorted(p.relative_to(official)
+                                                                             for p in official.rglob("*"))
+        assert (out / "instituto" / "publicado" / "difusores" / "index.html").exists()

@@ -56,12 +56,15 @@ def instituto():
               help="drill: an accelerated clock starting at [schedule] start, SPEED times real time")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 def run(config_path, max_cuts, speed, as_json):
-    """Cut, render, package, sign, publish and push every cadence of the publication window."""
+    """Cut, render, package, sign, publish and push every cadence of the publication window; or, with a
+    [source] of drops, publish each corte the institute's own PREP system drops."""
     from ..instituto.scheduler import AcceleratedClock, SystemClock, run_schedule
     from ..instituto.config import require
 
     cfg = _load(config_path)
-    require(cfg, "feed", "key", "start")
+    require(cfg, *(("feed", "key", "start") if cfg.cortes.kind == "feed" else ("key",)))
+    if speed and cfg.start is None:
+        raise InputError(f"{config_path}: --speed needs [schedule] start (where the drill's clock starts)")
     clock = AcceleratedClock(cfg.start, speed) if speed else SystemClock()
     n = run_schedule(cfg, clock, max_cuts=max_cuts, log=lambda m: click.echo(f"pregon instituto: {m}", err=True))
     if as_json:

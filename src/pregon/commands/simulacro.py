@@ -12,6 +12,10 @@ from ..errors import CheckFailed, InputError
 @click.command()
 @click.option("--preset", type=click.Choice(["morelos", "edomex", "nacional"]), default="morelos", show_default=True,
               help="size of the synthetic election")
+@click.option("--source", "source_kind", type=click.Choice(["feed", "database", "site"]), default="feed",
+              show_default=True,
+              help="where the institute's cortes come from: pregon's feed, or drops of its own PREP system (each "
+                   "corte's database zips, or a finished site), which the drill produces itself")
 @click.option("--difusores", "n", type=int, default=3, show_default=True,
               help="difusores taking part; methods take turns: SFTP push, rsync push, pull")
 @click.option("--methods", default="sftp,rsync,pull", show_default=True,
@@ -39,7 +43,7 @@ from ..errors import CheckFailed, InputError
               help="after the night, keep the sites browsable until Ctrl-C")
 @click.option("--pdf/--no-pdf", default=None, help="memorias in PDF too [default: when WeasyPrint is installed]")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON at the end")
-def simulacro(preset, election_dir, n, methods, hours, speed, port, out, seed, scale, fault_specs, full_every, linger,
+def simulacro(preset, election_dir, source_kind, n, methods, hours, speed, port, out, seed, scale, fault_specs, full_every, linger,
               pdf, as_json):
     """A drill: synthetic election, institute, N difusores (SFTP, rsync, pull), monitor, faults, memorias.
 
@@ -75,7 +79,7 @@ def simulacro(preset, election_dir, n, methods, hours, speed, port, out, seed, s
     if hours <= 0:
         raise InputError("--hours must be positive")
     plan = Plan(out=out, preset=preset, seed=seed, scale=scale, hours=hours, speed=speed, n=n, port=port,
-                full_every=full_every, faults=faults, source=election_dir, final_cut=final_cut,
+                full_every=full_every, faults=faults, source=election_dir, final_cut=final_cut, source_kind=source_kind,
                 methods=tuple(m.strip() for m in methods.split(",") if m.strip()))
     check(plan)
     summary = Simulacro(plan, echo=lambda line: click.echo(line), linger=linger, pdf=pdf).run()

@@ -11,8 +11,8 @@ from .interpret import Reading
 from .interpret import read as interpret
 from .merge import combine
 from .reader import Database, parse
-from .recount import RecountResult, recount
+from .recount import RecountResult, compare, recount
 from .writer import GEO, corte_label, file_names, from_corte, write_zip
 
-__all__ = ["Database", "GEO", "Reading", "RecountResult", "combine", "corte_label", "file_names", "from_corte",
+__all__ = ["Database", "GEO", "Reading", "RecountResult", "combine", "compare", "corte_label", "file_names", "from_corte",
            "interpret", "parse", "read", "recount", "write_zip"]

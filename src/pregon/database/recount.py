@@ -77,7 +77,12 @@ def recount(db: Database, *, final: bool | None = None, boletas_especial: int = 
 
     With `final` and `excede_con_nulos` None, the corte's kind and the excede-lista variant are the ones the
     file itself follows (interpret.read); either way the rules apply to every acta alike."""
-    reading = read(db, final=final, boletas_especial=boletas_especial, excede_con_nulos=excede_con_nulos)
+    return compare(read(db, final=final, boletas_especial=boletas_especial, excede_con_nulos=excede_con_nulos))
+
+
+def compare(reading: Reading) -> RecountResult:
+    """The recount of a database already read (interpret.read): what `recount` reports."""
+    db = reading.database
     tally = reading.eleccion.tally
     header, diffs, notes = _compare_header(db, tally)
     acta_diffs = _compare_actas(reading)

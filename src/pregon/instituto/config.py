@@ -22,6 +22,22 @@ cut_retries = 3                       # a failed cut is retried this many times 
 cut_retry_seconds = 20
 ttl_hours = 48                        # package expiry after the corte instant
 
+[source]                              # where the cortes come from (docs/instituto-operations.md)
+kind = "feed"                         # feed: pregon's election feed above | database | site: drops of the
+                                      # PREP system the institute already runs
+dir = "entregas"                      # database / site: the directory it drops each corte into
+ready = "rename"                      # rename: a drop is complete when it appears under its name (names
+                                      # starting with '.' or ending .part/.tmp/.partial/.filepart are in
+                                      # progress) | marker: when <drop><marker> appears beside it
+marker = ".listo"
+instant = "json"                      # site: json (instant_file → instant_field) | name | database
+instant_file = "json/main.json"
+instant_field = "corte.fecha"         # dotted path to an ISO 8601 time (or DD/MM/YYYY HH:MM[:SS], in timezone)
+instant_pattern = "%Y%m%d_%H%M"       # instant = "name": strptime pattern found in the drop's name
+timezone = "America/Mexico_City"      # for a local time without offset
+main = "json/main.json"               # site: the file the monitor reads to tell which corte a difusor shows
+poll_seconds = 2
+
 [push]
 timeout_seconds = 60                  # per attempt, per difusor
 retries = 3                           # attempts after the first
@@ -53,6 +69,8 @@ _SECTIONS = {
     "instituto": {"name", "feed", "work", "registry", "pull_dir", "key", "ssh_key", "election"},
     "schedule": {"start", "end", "final_cut", "cadence_minutes", "full_every", "cut_retries", "cut_retry_seconds",
                  "ttl_hours"},
+    "source": {"kind", "dir", "ready", "marker", "instant", "instant_file", "instant_field", "instant_pattern",
+               "timezone", "main", "poll_seconds"},
     "push": {"timeout_seconds", "retries", "backoff_seconds", "concurrency"},
     "monitor": {"interval_seconds", "lag_limit_seconds", "sample_pages", "timeout_seconds", "dashboard",
                 "observations", "alert_command"},
@@ -67,6 +85,26 @@ class PushConfig:
     concurrency: int = 64
 
 
+SOURCE_KINDS = ("feed", "database", "site")
+
+
+@dataclass
+class SourceConfig:
+    """Where cortes come from: pregon's feed, or drops of the institute's own PREP system."""
+
+    kind: str = "feed"
+    dir: Path | None = None
+    ready: str = "rename"  # rename | marker
+    marker: str = ".listo"
+    instant: str = "json"  # site: json | name | database
+    instant_file: str = "json/main.json"
+    instant_field: str = "corte.fecha"
+    instant_pattern: str = "%Y%m%d_%H%M"
+    timezone: str = "America/Mexico_City"
+    main: str = "json/main.json"
+    poll_seconds: float = 2.0
+
+
 @dataclass
 class MonitorConfig:
     interval_seconds: float = 30.0
@@ -76,6 +114,7 @@ class MonitorConfig:
     dashboard: Path | None = None
     observations: Path | None = None
     alert_command: str | None = None
+    main: str = "json/main.json"  # the file that tells which corte a difusor shows ([source] main)
 
 
 @dataclass
@@ -99,7 +138,8 @@ class Config:
     ttl: timedelta = timedelta(hours=48)
     push: PushConfig = field(default_factory=PushConfig)
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
-    source: Path | None = None
+    source: Path | None = None  # the instituto.toml this came from
+    cortes: SourceConfig = field(default_factory=SourceConfig)
 
     def __post_init__(self):
         self.base = Path(self.base)
@@ -111,6 +151,8 @@ class Config:
             self.monitor.dashboard = self.work / "monitor" / "index.html"
         if self.monitor.observations is None:
             self.monitor.observations = self.work / "monitor" / "observations.jsonl"
+        if self.cortes.dir is not None:
+            self.cortes.dir = self._abs(self.cortes.dir)
         self.monitor.dashboard = self._abs(self.monitor.dashboard)
         self.monitor.observations = self._abs(self.monitor.observations)
 
@@ -172,6 +214,7 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
             raise InputError(f"{where}: [{sec}] must be a table")
         check_keys(t, allowed, f"{where} [{sec}]")
     i, s, p, m = (data.get(k, {}) for k in ("instituto", "schedule", "push", "monitor"))
+    cortes = _source(data.get("source", {}), f"{where} [source]")
     for key in ("name", "feed", "work", "registry", "pull_dir", "key", "ssh_key", "election"):
         if key in i and not isinstance(i[key], str):
             raise InputError(f"{where} [instituto] {key}: expected a string")
@@ -198,7 +241,8 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         lag_limit_seconds=_num(m, "lag_limit_seconds", 60.0, wm),
         sample_pages=_num(m, "sample_pages", 4, wm, kind=int, maximum=100),
         timeout_seconds=_num(m, "timeout_seconds", 10.0, wm, minimum=0.1),
-        dashboard=m.get("dashboard"), observations=m.get("observations"), alert_command=alert)
+        dashboard=m.get("dashboard"), observations=m.get("observations"), alert_command=alert,
+        main=cortes.main if cortes.kind == "site" else "json/main.json")
     return Config(
         base=base, name=i.get("name", "unspecified"), feed=i.get("feed"), work=i.get("work", "work"),
         registry=i.get("registry", "difusores"), pull_dir=i.get("pull_dir"), key=i.get("key"),
@@ -208,7 +252,35 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         cut_retries=_num(s, "cut_retries", 3, ws, kind=int, maximum=100),
         cut_retry_seconds=_num(s, "cut_retry_seconds", 20.0, ws),
         ttl=timedelta(hours=_num(s, "ttl_hours", 48, ws, minimum=0.01)),
-        push=push, monitor=mon, source=source)
+        push=push, monitor=mon, source=source, cortes=cortes)
+
+
+def _source(t: dict, where: str) -> SourceConfig:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    for key in ("kind", "dir", "ready", "marker", "instant", "instant_file", "instant_field", "instant_pattern",
+                "timezone", "main"):
+        if key in t and not (isinstance(t[key], str) and t[key].strip()):
+            raise InputError(f"{where} {key}: expected a non-empty string, got {t[key]!r}")
+    src = SourceConfig(**{k: v for k, v in t.items() if k != "poll_seconds"},
+                       poll_seconds=_num(t, "poll_seconds", 2.0, where, minimum=0.01))
+    choices = {"kind": SOURCE_KINDS, "ready": ("rename", "marker"), "instant": ("json", "name", "database")}
+    for key, allowed in choices.items():
+        if getattr(src, key) not in allowed:
+            raise InputError(f"{where} {key}: {getattr(src, key)!r}; use one of {', '.join(allowed)}")
+    if src.kind != "feed" and src.dir is None:
+        raise InputError(f"{where}: kind = {src.kind!r} needs dir, the directory the PREP system drops cortes into")
+    if src.kind == "database":
+        src.instant = "database"
+    try:
+        ZoneInfo(src.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"{where} timezone: {src.timezone!r} is not a time zone (e.g. America/Mexico_City)") from None
+    for key in ("instant_file", "main"):
+        rel = getattr(src, key)
+        if rel.startswith("/") or ".." in rel.split("/"):
+            raise InputError(f"{where} {key}: {rel!r} must be a path inside the site")
+    return src
 
 
 def require(cfg: Config, *names: str) -> None:

@@ -142,6 +142,24 @@ class Monitor:
 
     # --- a round ------------------------------------------------------------------------------------------
 
+    def _identify(self, body: bytes, cuts: list[PackageRecord]) -> tuple[PackageRecord | None, int | None]:
+        """The published cut a difusor's main file belongs to: the one its `corte.secuencia` names (pregon's
+        own format), else the one whose official main file has these very bytes (a site that is not
+        pregon's: the institute's own system names its cortes its own way). With the corte number the file
+        names, if any."""
+        try:
+            seq = int(json.loads(body)["corte"]["secuencia"])
+        except (ValueError, KeyError, TypeError):
+            seq = None
+        named = [c for c in cuts if c.corte_sequence == seq]
+        if named:
+            return named[-1], seq
+        digest = _sha(body)
+        for c in reversed(cuts):
+            if self._official(c, self.cfg.main) == digest:
+                return c, seq
+        return None, seq
+
     async def round(self) -> list[Observation]:
         import httpx
 
@@ -185,29 +203,29 @@ class Monitor:
                 if o.status == "notice-missing":
                     o.error = "blocked, but its portal does not show the institute's notice"
                 return o
-            r = await client.get(base + "json/main.json")
+            main_path = self.cfg.main
+            r = await client.get(base + main_path)
             o.response_s = round(time.perf_counter() - t0, 3)
             o.http_status = r.status_code
             if r.status_code != 200:
-                o.status, o.error = "down", f"HTTP {r.status_code} for json/main.json"
+                o.status, o.error = "down", f"HTTP {r.status_code} for {main_path}"
                 return o
             o.up = True
             body = r.content
             cc = r.headers.get("cache-control", "").lower()
             o.headers_ok = all(t in cc for t in NO_STORE_TOKENS)
-            try:
-                main = json.loads(body)
-                seq = int(main["corte"]["secuencia"])
-                o.corte_sequence, o.corte_instant = seq, str(main["corte"]["instante"])
-            except (ValueError, KeyError, TypeError):
-                o.status, o.tampered = "tampered", ["json/main.json"]
-                o.error = "json/main.json is not the official format"
+            rec, named = self._identify(body, cuts)
+            if rec is None:
+                o.status, o.tampered = "tampered", [main_path]
+                o.error = (f"shows corte {named}, which the institute never published" if named is not None else
+                           f"{main_path} is not the official file of any corte the institute published")
                 return o
+            seq = rec.corte_sequence
+            o.corte_sequence, o.corte_instant = seq, rec.corte_instant
             prev = self.first_seen.get(d.id)
             if prev is None or prev[0] != seq:
                 self.first_seen[d.id] = (seq, o.time)
             o.since = self.first_seen[d.id][1]
-            shown = [c for c in cuts if c.corte_sequence == seq]
             public = [c for c in cuts if datetime.fromisoformat(c.published) <= now]
             latest = public[-1] if public else None
             o.latest_corte = latest.corte_sequence if latest else None
@@ -216,14 +234,9 @@ class Monitor:
             else:
                 newer = [c for c in public if c.corte_sequence > seq]
                 o.lag_s = round((now - datetime.fromisoformat(newer[0].published)).total_seconds(), 3)
-            if not shown:
-                o.status, o.tampered = "tampered", ["json/main.json"]
-                o.error = f"shows corte {seq}, which the institute never published"
-                return o
-            rec = shown[-1]
             bad = []
-            if _sha(body) != self._official(rec, "json/main.json"):
-                bad.append("json/main.json")
+            if _sha(body) != self._official(rec, main_path):
+                bad.append(main_path)
             paths = self._samples.get(rec.sequence)
             if paths is None:
                 paths = self._samples[rec.sequence] = sample_paths(Path(rec.site), self.cfg.sample_pages)

@@ -55,10 +55,11 @@ def render_page(entries: list[dict], seq: str, instant: str) -> str:
         + "<p><a href=\"../index.html\">Volver a los resultados</a></p>\n</body>\n</html>\n")
 
 
-def write_public_list(site: str | os.PathLike, registry: Registry) -> list[str]:
-    """(Re)write the page and logos into `site`; returns the ids listed. Earlier logos are removed."""
+def write_public_list(site: str | os.PathLike, registry: Registry, *, corte: tuple[str, str] | None = None) -> list[str]:
+    """(Re)write the page and logos into `site` (or, for a site that is not pregon's to change, a directory
+    published beside it, with the `corte` it goes with); returns the ids listed. Earlier logos are removed."""
     site = Path(site)
-    seq, instant = _corte(site)
+    seq, instant = corte if corte is not None else _corte(site)
     logos_dir = site / LOGO_DIR
     if logos_dir.exists():
         shutil.rmtree(logos_dir)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import InputError
+from . import drops
 from . import packages as pk
 from . import pull, store
 from .config import Config, require
@@ -103,7 +104,10 @@ def cut_instants(start: datetime, end: datetime | None, cadence: timedelta):
 
 class Scheduler:
     def __init__(self, cfg: Config, clock: Clock, *, pusher: Pusher | None = None, log=None, render_jobs: int = 1):
-        require(cfg, "feed", "key", "start")
+        if cfg.cortes.kind == "feed":
+            require(cfg, "feed", "key", "start")
+        else:
+            require(cfg, "key")
         self.cfg = cfg
         self.clock = clock
         self.log = log or (lambda msg: None)
@@ -128,7 +132,10 @@ class Scheduler:
 
     async def run(self, max_cuts: int | None = None) -> int:
         """Cut until the end of the publication window, or through `max_cuts` scheduled cuts (made, abandoned
-        or skipped alike); returns the number of cuts made."""
+        or skipped alike); returns the number of cuts made. With a `[source]` of drops, publish each drop of
+        the institute's PREP system instead (`run_drops`)."""
+        if self.cfg.cortes.kind != "feed":
+            return await self.run_drops(max_cuts)
         done = slots = 0
         last = int(self.state.get("cut", 0))
         self.journal("started", resume_after_cut=last, election_feed=str(self.cfg.feed))
@@ -168,8 +175,8 @@ class Scheduler:
     # --- one cut ----------------------------------------------------------------------------------------------
 
     def cut(self, k: int, instant: datetime, final: bool = False) -> pk.PackageRecord:
+        """One scheduled cut from pregon's own feed: corte, site, package, publication."""
         from ..election.corte import load_engine
-        from ..package.build import build_package
         from ..site import render
 
         cfg = self.cfg
@@ -178,29 +185,43 @@ class Scheduler:
         engine = load_engine(cfg.feed, until=instant)
         corte = engine.corte(instant, k, final)
         t1 = time.perf_counter()
-        site = cfg.sites / f"{k:06d}"
+        site, prev_site = self._new_site(k)
+        report = _render(render, corte, site, prev_site, self.render_jobs)
+        write_public_list(site, self.registry)
+        t2 = time.perf_counter()
+        return self._publish(k, instant, final, site, prev_site, corte_s=t1 - t0, render_s=t2 - t1,
+                             site_written=getattr(report, "written", None))
+
+    def _new_site(self, k: int) -> tuple[Path, Path | None]:
+        """Where cut k's site goes (emptied of a failed attempt), and the previous cut's site."""
+        site = self.cfg.sites / f"{k:06d}"
         if site.exists():
-            shutil.rmtree(site)  # left by a failed attempt
+            shutil.rmtree(site)
         prev_site = Path(self.state["site"]) if self.state.get("site") else None
         if prev_site is not None and not prev_site.is_dir():
             prev_site = None
-        cfg.sites.mkdir(parents=True, exist_ok=True)
-        report = _render(render, corte, site, prev_site, self.render_jobs)
-        write_public_list(site, self.registry)
+        self.cfg.sites.mkdir(parents=True, exist_ok=True)
+        return site, prev_site
+
+    def _publish(self, k: int, instant: datetime, final: bool, site: Path, prev_site: Path | None,
+                 election: str | None = None, **timings) -> pk.PackageRecord:
+        """Package cut k's site (full, or a delta against the previous cut), record it, swap the official
+        site and the pull index to it, and commit the state: the same for every source of cortes."""
+        from ..package.build import build_package, read_identity
+
+        cfg = self.cfg
         t2 = time.perf_counter()
         requests = len(store.read_jsonl(cfg.work / "full-requests.jsonl"))
         full = (prev_site is None or self.state.get("sequence") is None
                 or (k - int(self.state.get("full_cut", 0))) >= cfg.full_every
                 or requests > int(self.state.get("full_requests", 0)))
         seq = store.next_sequence(cfg.work)
-        election = cfg.election
         kind = "full" if full else "delta"
-        from ..package.build import read_identity
-
-        election = election or read_identity(site).election
+        election = cfg.election or election or read_identity(site).election
         out = cfg.packages / pk.package_name(election, seq, kind)
         cfg.packages.mkdir(parents=True, exist_ok=True)
         built = build_package(site, key=self.key, sequence=seq, out=out, election=election, issuer=cfg.name,
+                              instant=instant, corte_sequence=k,
                               base=None if full else self._base(prev_site),
                               base_sequence=None if full else int(self.state["sequence"]), ttl=cfg.ttl)
         t3 = time.perf_counter()
@@ -220,11 +241,104 @@ class Scheduler:
         if full:
             self.state.update(full_cut=k, full_requests=requests)
         store.write_json(cfg.state_file, self.state)
+        extra = {name: (round(v, 3) if isinstance(v, float) else v) for name, v in timings.items()}
         self.journal("cut", cut=k, instant=instant.isoformat(), final=final, sequence=seq, kind=kind,
                      bytes=size, files=len(built.manifest.files), carried=len(built.carried),
-                     corte_s=round(t1 - t0, 3), render_s=round(t2 - t1, 3), package_s=round(t3 - t2, 3),
-                     site_written=getattr(report, "written", None))
+                     package_s=round(t3 - t2, 3), **extra)
         return rec
+
+    # --- cortes dropped by the institute's own PREP system -------------------------------------------------
+
+    async def run_drops(self, max_cuts: int | None = None) -> int:
+        """Publish each complete drop of `[source] dir` in name order, until a drop at or after `end` is out
+        (or one cadence past `end` with none), or `max_cuts` are made. A drop that cannot be published is
+        journaled (`drop-refused`, with its reason) and the last good corte stays published."""
+        src = self.cfg.cortes
+        handled: dict = self.state.setdefault("drops", {})
+        done = 0
+        self.journal("started", resume_after_cut=int(self.state.get("cut", 0)), source=src.kind, dir=str(src.dir))
+        poll = timedelta(seconds=src.poll_seconds)
+        while max_cuts is None or done < max_cuts:
+            if self.cfg.start is None or self.clock.now() >= self.cfg.start:
+                for drop in await asyncio.to_thread(drops.scan, src):
+                    if handled.get(drop.name) == drop.signature:
+                        continue
+                    rec = await self._take(drop)
+                    if rec is None and drop.name not in handled:
+                        continue  # failed for a passing reason (disk, I/O): looked at again next round
+                    if rec is not None:
+                        done += 1
+                        self.distribute()
+                        if self.cfg.end is not None and datetime.fromisoformat(rec.corte_instant) >= self.cfg.end:
+                            max_cuts = done
+                    if max_cuts is not None and done >= max_cuts:
+                        break
+            if self.cfg.end is not None and self.clock.now() >= self.cfg.end + self.cfg.cadence:
+                break
+            if max_cuts is not None and done >= max_cuts:
+                break
+            await self.clock.sleep_until(self.clock.now() + poll)
+        await self.drain()
+        self.journal("finished", cuts=done)
+        return done
+
+    async def _take(self, drop: drops.Drop) -> pk.PackageRecord | None:
+        k = int(self.state.get("cut", 0)) + 1
+        try:
+            rec = await asyncio.to_thread(self.cut_drop, k, drop)
+        except drops.DropRefused as exc:
+            self.journal("drop-refused", drop=drop.name, reason=exc.reason, detail=exc.detail)
+            self._handled(drop)
+            return None
+        except Exception as exc:  # the disk, a permission: not the drop's fault; try again next round
+            detail = str(exc) if isinstance(exc, (InputError, OSError)) else f"{type(exc).__name__}: {exc}"
+            self.journal("cut-failed", cut=k, drop=drop.name, error=detail)
+            return None
+        self._handled(drop)
+        self.log(f"cut {k} ({rec.corte_instant}) from drop {drop.name}: package {rec.sequence} {rec.kind}")
+        return rec
+
+    def _handled(self, drop: drops.Drop) -> None:
+        self.state.setdefault("drops", {})[drop.name] = drop.signature
+        store.write_json(self.cfg.state_file, self.state)
+
+    def cut_drop(self, k: int, drop: drops.Drop) -> pk.PackageRecord:
+        """Cut k from one drop: a database drop is recounted and rendered; a site drop is copied unmodified
+        and the list of difusores goes beside it (the site is not pregon's to change)."""
+        from ..site import render
+
+        cfg, src = self.cfg, self.cfg.cortes
+        t0 = time.perf_counter()
+        site, prev_site = self._new_site(k)
+        try:
+            if src.kind == "database":
+                corte, _notes = drops.database_corte(drop, k, election=cfg.election, instituto=cfg.name)
+                self._newer(drop, corte.instant)
+                t1 = time.perf_counter()
+                report = _render(render, corte, site, prev_site, self.render_jobs)
+                write_public_list(site, self.registry)
+                instant, final, election = corte.instant, corte.final, corte.catalog.proceso.id
+                written = getattr(report, "written", None)
+            else:
+                drops.materialize(drop, site)
+                instant = drops.instant_of(drop, site, src)
+                self._newer(drop, instant)
+                t1 = time.perf_counter()
+                beside = cfg.pull_dir if cfg.pull_dir is not None else cfg.work / "publico"
+                write_public_list(beside, self.registry, corte=(str(k), instant.isoformat()))
+                final, election, written = False, cfg.election or "PREP", None
+        except BaseException:
+            shutil.rmtree(site, ignore_errors=True)
+            raise
+        t2 = time.perf_counter()
+        return self._publish(k, instant, final, site, prev_site, election, drop=drop.name, corte_s=t1 - t0,
+                             render_s=t2 - t1, site_written=written)
+
+    def _newer(self, drop: drops.Drop, instant: datetime) -> None:
+        last = self.state.get("instant")
+        if last is not None and instant <= datetime.fromisoformat(last):
+            raise drops.DropRefused("older", f"{drop.name}: corte {instant.isoformat()} is not newer than the "
+                                             f"published corte {last}")
 
     def _base(self, prev_site: Path) -> Path:
         """The base of a delta: the previous cut's package (its manifest lists the tree, so nothing is

@@ -233,7 +233,10 @@ def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out
     Options override what json/main.json says; the creation time defaults to the corte instant.
     """
     site = Path(site)
-    ident = read_identity(site)
+    # a site that is not pregon's (an institute's own system) may say anything in its main.json: when the
+    # caller states every part of the identity, the site is not asked
+    given = None not in (election, instant, corte_sequence, issuer)
+    ident = SiteIdentity() if given else read_identity(site)
     election = election or ident.election
     instant = instant or ident.instant
     if election is None:

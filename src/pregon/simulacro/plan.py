@@ -96,6 +96,7 @@ class Plan:
     start: datetime | None = None  # from the simulated election's timeline
     difusores: list[DifusorPlan] = field(default_factory=list)
     source: Path | None = None  # --election DIR: an election directory (a replay) instead of the preset
+    source_kind: str = "feed"  # --source: feed, or drops of the institute's own PREP system (database | site)
     final_cut: bool = True  # whether the drill's last cut is the último corte (a replay: as its databases)
 
     def __post_init__(self):
@@ -123,6 +124,11 @@ class Plan:
     @property
     def work(self) -> Path:
         return self.inst / "work"
+
+    @property
+    def drops(self) -> Path:
+        """Where the drill's stand-in for the institute's PREP system drops each corte (--source)."""
+        return self.inst / "entregas"
 
     @property
     def official_url(self) -> str:
@@ -290,10 +296,23 @@ def write_instituto(plan: Plan) -> None:
         + ("" if plan.final_cut else "final_cut = false\n")
         + f"cadence_minutes = {plan.cadence_minutes:g}\nfull_every = {plan.full_every}\ncut_retries = 1\n"
         f"cut_retry_seconds = 20\nttl_hours = 48\n"
-        "\n[push]\ntimeout_seconds = 20\nretries = 2\nbackoff_seconds = 0.25\nconcurrency = 64\n"
+        + _source_table(plan)
+        + "\n[push]\ntimeout_seconds = 20\nretries = 2\nbackoff_seconds = 0.25\nconcurrency = 64\n"
         f"\n[monitor]\ninterval_seconds = {plan.monitor_interval:g}\n"
         f"# in simulated seconds: {plan.lag_limit_real:.2f} real seconds (one cut's slot) at speed {plan.speed:g}\n"
         f"lag_limit_seconds = {lag_limit_virtual:.1f}\nsample_pages = 3\ntimeout_seconds = 3\n", "utf-8")
+
+
+def _source_table(plan: Plan) -> str:
+    """[source] for a drill whose cortes come from a PREP system's drops (prep_system.py)."""
+    if plan.source_kind == "feed":
+        return ""
+    poll = max(0.5, round(plan.speed * 0.1, 1))  # a tenth of a real second, in simulated seconds
+    text = (f"\n[source]\n# the drill's stand-in for the institute's own PREP system drops each corte here\n"
+            f"kind = \"{plan.source_kind}\"\ndir = \"entregas\"\nready = \"rename\"\npoll_seconds = {poll:g}\n")
+    if plan.source_kind == "site":
+        text += 'instant = "json"\ninstant_file = "json/main.json"\ninstant_field = "corte.instante"\n'
+    return text
 
 
 def _instituto_of(election: Path) -> str:
@@ -340,6 +359,7 @@ def write_marker(plan: Plan) -> None:
     lines = ["# Written by `pregon simulacro`; this directory is reset by the next drill with the same --out.",
              "[simulacro]", f"preset = {_toml_str(plan.preset)}", f"seed = {plan.seed}", f"scale = {plan.scale}",
              f"election = {_toml_str(str(plan.source) if plan.source else '')}",
+             f"source = {_toml_str(plan.source_kind)}",
              f"hours = {plan.hours}", f"speed = {plan.speed}", f"cadence_minutes = {plan.cadence_minutes}",
              f"port = {plan.port}", f"start = \"{plan.start.isoformat() if plan.start else ''}\"",
              "faults = [" + ", ".join(_toml_str(f.spec) for f in plan.faults) + "]", ""]

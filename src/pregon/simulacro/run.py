@@ -453,6 +453,9 @@ class Simulacro:
                   f"{p.cuts} cortes cada {p.cadence_minutes:g} min)")
         self.note(f"reloj a {p.speed:g}x: un corte cada {p.slot_seconds:.2f} s reales; la noche dura "
                   f"~{p.hours * 3600 / p.speed:.0f} s")
+        if p.source_kind != "feed":
+            what = "bases de datos" if p.source_kind == "database" else "un sitio terminado"
+            self.note(f"  fuente             el sistema PREP del instituto deja {what} por corte en {p.drops}")
         self.note(f"  sitio oficial      {p.official_url}")
         self.note(f"  monitor            {p.dashboard_url}")
         for d in p.difusores:
@@ -477,6 +480,10 @@ class Simulacro:
                                     log=lambda m: self._monitor_log(m))
         tasks = [asyncio.create_task(self._monitor_loop()), asyncio.create_task(self._progress_loop()),
                  asyncio.create_task(self._down_faults())]
+        if plan.source_kind != "feed":
+            from .prep_system import PrepSystem
+
+            tasks.append(asyncio.create_task(PrepSystem(plan, self.clock, log=self.note).run()))
         sched = asyncio.create_task(self.scheduler.run())
         try:
             await sched
@@ -785,6 +792,9 @@ class Simulacro:
         p = self.plan
         self.note("")
         self.note("Los sitios siguen disponibles (último corte):")
+        if p.source_kind != "feed":
+            what = "bases de datos" if p.source_kind == "database" else "un sitio terminado"
+            self.note(f"  fuente             el sistema PREP del instituto deja {what} por corte en {p.drops}")
         self.note(f"  sitio oficial      {p.official_url}")
         self.note(f"  monitor            {p.dashboard_url}")
         for d in p.difusores:
