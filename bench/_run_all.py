@@ -31,6 +31,7 @@ BENCHES = {
     "difusor_serve": ([], ["--seconds", "2"]),
     "analytics_logs": ([], ["--lines", "300000", "--runs", "1", "--tz-runs", "1"]),
     "instituto_distribution": (["--json"], ["--n", "3", "--preset", "morelos", "--json"]),
+    "instituto_drops": ([], ["--drops", "3"]),
     "simulacro_night": (["--json"], ["--scale", "0.2", "--hours", "4", "--speed", "480", "--json"]),
 }
 
@@ -99,6 +100,11 @@ def figures(name: str, text: str) -> list[tuple[str, str]]:
                 m = re.match(r"\s+(verify_full|verify_stage_full_fresh|verify_stage_delta|tar_xzf_full)\s+([\d.]+) s", ln)
                 if m:
                     rows.append((f"package: {m[1].replace('_', ' ')}", f"{m[2]} s"))
+    elif name == "instituto_drops":
+        for ln in lines:
+            m = re.match(r"(feed|site|database)\s+([\d.]+)\s+([\d.]+)", ln)
+            if m:
+                rows.append((f"instituto: corte from {m[1]} -> published", f"full {m[2]} s, delta {m[3]} s"))
     elif name == "difusor_latency":
         for ln in lines:
             m = re.match(r"(delta|full)\s+([\d.]+)\s+([\d.]+)\s+[\d.]+\s+[\d.]+\s+([\d.]+)", ln)

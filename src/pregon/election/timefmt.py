@@ -48,3 +48,25 @@ def parse_instant(text: str, what: str = "--at") -> datetime:
     if t.tzinfo is None:
         raise InputError(f"{what}: {text!r} has no UTC offset; add one, e.g. {text}-06:00")
     return t
+
+
+LOCAL_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
+
+
+def parse_local(text: str, tz: tzinfo) -> datetime | None:
+    """A time as PREP systems write it: ISO 8601 (with an offset, or local in `tz`), or DD/MM/YYYY HH:MM[:SS]
+    (or YYYY/MM/DD …) local in `tz`. None when it is none of these."""
+    text = text.strip()
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        t = None
+        for fmt in LOCAL_FORMATS:
+            try:
+                t = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if t is None:
+        return None
+    return t if t.tzinfo is not None else t.replace(tzinfo=tz)

@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
+from ..election.timefmt import parse_local
 from ..errors import InputError
 from .config import SourceConfig
 
@@ -235,20 +236,10 @@ def instant_of(drop: Drop, site: Path | None, src: SourceConfig) -> datetime:
 
 
 def parse_time(text: str, tz, where: str) -> datetime:
-    """ISO 8601 (an offset, or local in `tz`), or DD/MM/YYYY HH:MM[:SS] in `tz`."""
-    t = None
-    try:
-        t = datetime.fromisoformat(text.strip())
-    except ValueError:
-        for fmt in ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"):
-            try:
-                t = datetime.strptime(text.strip(), fmt)
-                break
-            except ValueError:
-                continue
+    t = parse_local(text, tz)
     if t is None:
         raise DropRefused("malformed", f"{where}: {text!r} is not a date and time")
-    return t if t.tzinfo is not None else t.replace(tzinfo=tz)
+    return t
 
 
 _PATTERN_PARTS = {"%Y": r"\d{4}", "%y": r"\d{2}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}", "%M": r"\d{2}",
