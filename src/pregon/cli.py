@@ -49,23 +49,36 @@ def cli():
     """pregon: PREP cortes, official site, signed packages, difusores, analytics and drills."""
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def main(argv=None) -> int:
     """Entry point: PregonError becomes one line on stderr and its exit code, never a traceback."""
     try:
         rv = cli.main(args=argv, prog_name="pregon", standalone_mode=False)
     except PregonError as exc:
-        click.echo(f"pregon: error: {exc}", err=True)
+        click.echo(f"pregon: error: {_one_line(str(exc))}", err=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except click.UsageError as exc:  # one line, like every other error: what is wrong and where to read more
+        cmd = exc.ctx.command_path if exc.ctx is not None else "pregon"
+        click.echo(f"pregon: error: {cmd}: {_one_line(exc.format_message())} (see '{cmd} --help')", err=True)
+        return 2
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"pregon: error: {_one_line(exc.format_message())}", err=True)
         return 2
     except click.exceptions.Abort:
         click.echo("pregon: aborted", err=True)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a path given cannot be used as given (missing parent, a file in the way, no space)
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"pregon: error: {where}{_one_line(exc.strerror or str(exc))}; check the path, its permissions "
+                   "and the free disk space", err=True)
+        return 2
     return rv if isinstance(rv, int) else 0
 
 

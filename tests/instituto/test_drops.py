@@ -218,8 +218,9 @@ def test_database_drops_are_recounted_before_publication(tmp_path):
 
 
 def test_source_config_errors_are_one_line(tmp_path):
-    for table, message in [({"kind": "ftp"}, "kind: 'ftp'"), ({"kind": "site"}, "needs dir"),
-                           ({"kind": "site", "dir": "x", "ready": "soon"}, "ready: 'soon'"),
+    for table, message in [({"kind": "ftp"}, "kind: expected one of 'feed', 'database', 'site', got 'ftp'"),
+                           ({"kind": "site"}, "needs dir"),
+                           ({"kind": "site", "dir": "x", "ready": "soon"}, "ready: expected one of 'rename', 'marker'"),
                            ({"kind": "site", "dir": "x", "timezone": "Marte/Olympus"}, "not a time zone"),
                            ({"kind": "site", "dir": "x", "main": "../etc/x"}, "inside the site"),
                            ({"kind": "site", "dir": "x", "poll_seconds": "rápido"}, "expected a number"),

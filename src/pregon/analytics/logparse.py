@@ -139,6 +139,8 @@ def rotation_key(path) -> tuple[str, tuple]:
     and logrotate's dateext `access.log-20240601.gz` by date, both before the live file."""
     name = Path(path).name
     m = _ROTATION_RE.match(name)
+    if m is None:  # no file name at all ('.', '/'): the caller refuses it when opening
+        return str(path), (2,)
     base = str(Path(path).with_name(m["base"]))
     if m["num"] is not None:
         return base, (1, -int(m["num"]))

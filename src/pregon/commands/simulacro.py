@@ -16,29 +16,29 @@ from ..errors import CheckFailed, InputError
               show_default=True,
               help="where the institute's cortes come from: pregon's feed, or drops of its own PREP system (each "
                    "corte's database zips, or a finished site), which the drill produces itself")
-@click.option("--difusores", "n", type=int, default=3, show_default=True,
+@click.option("--difusores", "n", type=click.IntRange(1, 50), default=3, show_default=True,
               help="difusores taking part; methods take turns: SFTP push, rsync push, pull")
 @click.option("--methods", default="sftp,rsync,pull", show_default=True,
               help="distribution methods difusores take in turns (pull needs neither sshd nor rsync)")
 @click.option("--election", "election_dir", type=click.Path(file_okay=False, path_type=Path),
               help="drill over this election directory instead of a synthetic one: a replay of real databases "
                    "(pregon simulate replay), its night from its own timeline")
-@click.option("--hours", type=float, default=None,
+@click.option("--hours", type=click.FloatRange(0.25, 24 * 14), default=None,
               help="simulated hours of the night from 20:00 (the final cut at the end) [default: 12, or the whole "
                    "night of --election]")
-@click.option("--speed", type=float, default=0.0,
+@click.option("--speed", type=click.FloatRange(min=0), default=0.0,
               help="times faster than real time [default: HOURS x 3600 / 120, so the night takes two minutes]")
-@click.option("--port", type=int, default=8000, show_default=True,
+@click.option("--port", type=click.IntRange(1024, 65535 - 50), default=8000, show_default=True,
               help="the institute's site on 127.0.0.1:PORT, difusor i on PORT+i")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/simulacro"),
               show_default=True, help="work directory (reset on every drill)")
-@click.option("--seed", type=int, default=1, show_default=True, help="seed of the synthetic election")
-@click.option("--scale", type=float, default=1.0, show_default=True, help="shrink the election (e.g. 0.1)")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="seed of the synthetic election")
+@click.option("--scale", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True, help="shrink the election (e.g. 0.1)")
 @click.option("--fault", "fault_specs", multiple=True, metavar="SPEC",
               help="down:I:A-B (difusor I down from simulated minute A to B), tamper:I:N (the N-th package to "
                    "difusor I corrupted on the wire), slow:I:S (S real seconds before each delivery to I); "
                    "repeatable")
-@click.option("--full-every", type=int, default=8, show_default=True, help="a full package every K cuts")
+@click.option("--full-every", type=click.IntRange(1, 10_000), default=8, show_default=True, help="a full package every K cuts")
 @click.option("--linger/--no-linger", default=True, show_default=True,
               help="after the night, keep the sites browsable until Ctrl-C")
 @click.option("--pdf/--no-pdf", default=None, help="memorias in PDF too [default: when WeasyPrint is installed]")
@@ -62,6 +62,13 @@ def simulacro(preset, election_dir, source_kind, n, methods, hours, speed, port,
         raise InputError("--speed must be positive")
     if full_every < 1:
         raise InputError("--full-every must be at least 1")
+    from ..simulacro.plan import METHODS
+
+    chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
+    bad = [m for m in chosen if m not in METHODS]
+    if bad or not chosen:
+        raise InputError(f"--methods: {bad[0] if bad else 'empty'!r} is not one of {', '.join(METHODS)} "
+                         "(e.g. --methods sftp,pull)")
     faults = parse_all(fault_specs, n)
     final_cut = True
     if election_dir is not None:
@@ -80,7 +87,7 @@ def simulacro(preset, election_dir, source_kind, n, methods, hours, speed, port,
         raise InputError("--hours must be positive")
     plan = Plan(out=out, preset=preset, seed=seed, scale=scale, hours=hours, speed=speed, n=n, port=port,
                 full_every=full_every, faults=faults, source=election_dir, final_cut=final_cut, source_kind=source_kind,
-                methods=tuple(m.strip() for m in methods.split(",") if m.strip()))
+                methods=chosen)
     check(plan)
     summary = Simulacro(plan, echo=lambda line: click.echo(line), linger=linger, pdf=pdf).run()
     if as_json:

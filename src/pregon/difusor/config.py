@@ -9,6 +9,7 @@ public_keys = ["keys/instituto.pub"]   # minisign public key files (relative to 
 # inbox = "inbox"  archive = "archive"  releases = "releases"  state = "state"
 # journal = "journal.jsonl"  status = "status.json"  current = "current" (the symlink the web server serves)   (all under root by default)
 require_marker = false           # true: act on X.tar.gz only once X.tar.gz.minisig or X.tar.gz.ready arrives
+quiet_seconds = 2                # without a marker: take an upload once its size and time stood still this long
 poll_interval = 1.0              # seconds, the bounded wait of the watcher (no busy loop)
 min_free_mb = 256                # below this on the releases/archive disk: journal disk-low, do not stage
 syslog = true                    # also send each journal entry to syslog (journald picks it up)
@@ -46,17 +47,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..configfile import check_keys, read_toml, toml_time
+from ..configfile import read_toml, toml_time
+from ..configschema import TABLE, B, I, L, N, S, T, check
 from ..errors import InputError
 from ..package.keys import PublicKey, load_public_key, parse_public_key
 
-_DIFUSOR_KEYS = {"id", "root", "election", "public_keys", "inbox", "archive", "releases", "state", "journal",
-                 "status", "current", "require_marker", "poll_interval", "min_free_mb", "syslog"}
-_WINDOW_KEYS = {"start", "end", "tz"}
-_HOOK_KEYS = {"on_activate"}
-_PULL_KEYS = {"url", "interval", "timeout", "max_mb"}
-_SERVE_KEYS = {"host", "port", "server_name", "access_log", "frame_ancestors", "tls_certificate",
-               "tls_certificate_key", "rate_limit"}
+SCHEMA = {
+    "difusor": {"id": S(nonempty=True), "root": S(nonempty=True), "election": S(nonempty=True),
+                "public_keys": L, "inbox": S(nonempty=True), "archive": S(nonempty=True),
+                "releases": S(nonempty=True), "state": S(nonempty=True), "journal": S(nonempty=True),
+                "status": S(nonempty=True), "current": S(nonempty=True), "require_marker": B,
+                "poll_interval": N(0.05, 60), "min_free_mb": I(0, 1 << 20), "syslog": B,
+                "quiet_seconds": N(0, 3600)},
+    "window": {"start": T, "end": T, "tz": S(nonempty=True)},
+    "hooks": {"on_activate": S()},
+    "serve": {"host": S(nonempty=True), "port": I(1, 65535), "server_name": S(nonempty=True), "access_log": S(),
+              "frame_ancestors": S(nonempty=True), "tls_certificate": S(), "tls_certificate_key": S(),
+              "rate_limit": I(0, 1_000_000)},
+    "pull": {"url": S(nonempty=True), "interval": N(1, 3600), "timeout": N(0.1, 3600), "max_mb": I(1, 1 << 20)},
+    "registro": TABLE,  # the difusor's registration data: the memoria técnica checks its keys
+}
 
 
 @dataclass
@@ -85,6 +95,7 @@ class Config:
     status: Path | None = None
     current: Path | None = None
     require_marker: bool = False
+    quiet_seconds: float = 2.0  # without a marker, an upload is taken once unchanged this long (inbox.py)
     poll_interval: float = 1.0
     min_free_mb: int = 256
     syslog: bool = False
@@ -115,18 +126,12 @@ def load_config(path: str | Path) -> Config:
 
 def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> Config:
     where = str(source or "difusor.toml")
-    # [registro] is the difusor's registration data; the memoria técnica reads and checks it.
-    check_keys(data, {"difusor", "window", "hooks", "serve", "pull", "registro"}, where)
+    check(data, SCHEMA, where)
     d = data.get("difusor", {})
     w = data.get("window", {})
     h = data.get("hooks", {})
     s = data.get("serve", {})
-    check_keys(d, _DIFUSOR_KEYS, f"{where} [difusor]")
-    check_keys(w, _WINDOW_KEYS, f"{where} [window]")
-    check_keys(h, _HOOK_KEYS, f"{where} [hooks]")
-    check_keys(s, _SERVE_KEYS, f"{where} [serve]")
     pl = data.get("pull", {})
-    check_keys(pl, _PULL_KEYS, f"{where} [pull]")
     pull = None
     if pl:
         from .pull import PullConfig, check_url
@@ -137,10 +142,8 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
             check_url(str(pl["url"]))
         except ValueError as exc:
             raise InputError(f"{where} [pull] {exc}") from None
-        pull = PullConfig(url=str(pl["url"]), interval=float(pl.get("interval", 30)),
+        pull = PullConfig(url=pl["url"], interval=float(pl.get("interval", 30)),
                           timeout=float(pl.get("timeout", 30)), max_bytes=int(pl.get("max_mb", 2048)) << 20)
-        if not 1 <= pull.interval <= 3600:
-            raise InputError(f"{where} [pull] interval: between 1 and 3600 seconds")
 
     def rel(p):
         p = Path(p)
@@ -149,8 +152,6 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
     root = rel(d.get("root", "."))
     keys = []
     for i, entry in enumerate(d.get("public_keys", [])):
-        if not isinstance(entry, str):
-            raise InputError(f"{where} [difusor] public_keys[{i}]: expected a file path or a base64 key line")
         candidate = rel(entry)
         if candidate.exists():
             keys.append(load_public_key(candidate))
@@ -182,13 +183,12 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         root=root, id=str(d.get("id", "difusor")), election=d.get("election"), public_keys=keys,
         inbox=_opt(d, "inbox", rel), archive=_opt(d, "archive", rel), releases=_opt(d, "releases", rel),
         state=_opt(d, "state", rel), journal=_opt(d, "journal", rel), status=_opt(d, "status", rel),
-        current=_opt(d, "current", rel), require_marker=bool(d.get("require_marker", False)),
-        poll_interval=float(d.get("poll_interval", 1.0)), min_free_mb=int(d.get("min_free_mb", 256)),
-        syslog=bool(d.get("syslog", True)), window_start=start, window_end=end, tz=tz,
+        current=_opt(d, "current", rel), require_marker=d.get("require_marker", False),
+        poll_interval=float(d.get("poll_interval", 1.0)), min_free_mb=d.get("min_free_mb", 256),
+        syslog=d.get("syslog", True), window_start=start, window_end=end, tz=tz,
         on_activate=h.get("on_activate") or None, serve=serve, source=source, pull=pull,
+        quiet_seconds=float(d.get("quiet_seconds", 2.0)),
     )
-    if not 0.05 <= cfg.poll_interval <= 60:
-        raise InputError(f"{where} [difusor] poll_interval: between 0.05 and 60 seconds")
     return cfg
 
 

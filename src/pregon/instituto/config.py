@@ -62,18 +62,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ..configfile import check_keys, read_toml, toml_time
+from ..configfile import read_toml, toml_time
+from ..configschema import B, I, N, S, T, check
 from ..errors import InputError
 
-_SECTIONS = {
-    "instituto": {"name", "feed", "work", "registry", "pull_dir", "key", "ssh_key", "election"},
-    "schedule": {"start", "end", "final_cut", "cadence_minutes", "full_every", "cut_retries", "cut_retry_seconds",
-                 "ttl_hours"},
-    "source": {"kind", "dir", "ready", "marker", "instant", "instant_file", "instant_field", "instant_pattern",
-               "timezone", "main", "poll_seconds"},
-    "push": {"timeout_seconds", "retries", "backoff_seconds", "concurrency"},
-    "monitor": {"interval_seconds", "lag_limit_seconds", "sample_pages", "timeout_seconds", "dashboard",
-                "observations", "alert_command"},
+SOURCE_KINDS = ("feed", "database", "site")
+_NAMES = dict(name=S(nonempty=True), feed=S(nonempty=True), work=S(nonempty=True), registry=S(nonempty=True),
+              pull_dir=S(nonempty=True), key=S(nonempty=True), ssh_key=S(nonempty=True), election=S())
+SCHEMA = {
+    "instituto": _NAMES,
+    "schedule": {"start": T, "end": T, "final_cut": B, "cadence_minutes": N(0.001, 24 * 60), "full_every": I(1, 10_000),
+                 "cut_retries": I(0, 100), "cut_retry_seconds": N(0, 86_400), "ttl_hours": N(0.01, 24 * 365)},
+    "source": {"kind": S(choices=SOURCE_KINDS), "dir": S(nonempty=True), "ready": S(choices=("rename", "marker")),
+               "marker": S(nonempty=True), "instant": S(choices=("json", "name", "database")),
+               "instant_file": S(nonempty=True), "instant_field": S(nonempty=True),
+               "instant_pattern": S(nonempty=True), "timezone": S(nonempty=True), "main": S(nonempty=True),
+               "poll_seconds": N(0.01, 3600)},
+    "push": {"timeout_seconds": N(0.1, 86_400), "retries": I(0, 20), "backoff_seconds": N(0, 3600),
+             "concurrency": I(1, 1024)},
+    "monitor": {"interval_seconds": N(0.01, 86_400), "lag_limit_seconds": N(0, 86_400), "sample_pages": I(0, 100),
+                "timeout_seconds": N(0.1, 3600), "dashboard": S(nonempty=True), "observations": S(nonempty=True),
+                "alert_command": S()},
 }
 
 
@@ -83,9 +92,6 @@ class PushConfig:
     retries: int = 3
     backoff_seconds: float = 2.0
     concurrency: int = 64
-
-
-SOURCE_KINDS = ("feed", "database", "site")
 
 
 @dataclass
@@ -205,22 +211,10 @@ def load_config(path: str | Path) -> Config:
 
 def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> Config:
     where = str(source or "instituto.toml")
-    extra = sorted(set(data) - set(_SECTIONS))
-    if extra:
-        raise InputError(f"{where}: unknown section [{extra[0]}] (known: {', '.join(sorted(_SECTIONS))})")
-    for sec, allowed in _SECTIONS.items():
-        t = data.get(sec, {})
-        if not isinstance(t, dict):
-            raise InputError(f"{where}: [{sec}] must be a table")
-        check_keys(t, allowed, f"{where} [{sec}]")
+    check(data, SCHEMA, where)
     i, s, p, m = (data.get(k, {}) for k in ("instituto", "schedule", "push", "monitor"))
     cortes = _source(data.get("source", {}), f"{where} [source]")
-    for key in ("name", "feed", "work", "registry", "pull_dir", "key", "ssh_key", "election"):
-        if key in i and not isinstance(i[key], str):
-            raise InputError(f"{where} [instituto] {key}: expected a string")
     final_cut = s.get("final_cut", True)
-    if not isinstance(final_cut, bool):
-        raise InputError(f"{where} [schedule] final_cut: expected true or false, got {final_cut!r}")
     start = toml_time(s["start"], f"{where} [schedule] start") if "start" in s else None
     end = toml_time(s["end"], f"{where} [schedule] end") if "end" in s else None
     if start and end and end <= start:
@@ -234,8 +228,6 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         backoff_seconds=_num(p, "backoff_seconds", 2.0, wp),
         concurrency=_num(p, "concurrency", 64, wp, kind=int, minimum=1, maximum=1024))
     alert = m.get("alert_command") or None
-    if alert is not None and not isinstance(alert, str):
-        raise InputError(f"{wm} alert_command: expected a string")
     mon = MonitorConfig(
         interval_seconds=_num(m, "interval_seconds", 30.0, wm, minimum=0.01),
         lag_limit_seconds=_num(m, "lag_limit_seconds", 60.0, wm),
@@ -258,16 +250,7 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
 def _source(t: dict, where: str) -> SourceConfig:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    for key in ("kind", "dir", "ready", "marker", "instant", "instant_file", "instant_field", "instant_pattern",
-                "timezone", "main"):
-        if key in t and not (isinstance(t[key], str) and t[key].strip()):
-            raise InputError(f"{where} {key}: expected a non-empty string, got {t[key]!r}")
-    src = SourceConfig(**{k: v for k, v in t.items() if k != "poll_seconds"},
-                       poll_seconds=_num(t, "poll_seconds", 2.0, where, minimum=0.01))
-    choices = {"kind": SOURCE_KINDS, "ready": ("rename", "marker"), "instant": ("json", "name", "database")}
-    for key, allowed in choices.items():
-        if getattr(src, key) not in allowed:
-            raise InputError(f"{where} {key}: {getattr(src, key)!r}; use one of {', '.join(allowed)}")
+    src = SourceConfig(**t)
     if src.kind != "feed" and src.dir is None:
         raise InputError(f"{where}: kind = {src.kind!r} needs dir, the directory the PREP system drops cortes into")
     if src.kind == "database":

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..configschema import TABLE, B, I, L, S, check, nullable
 from ..errors import InputError
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -93,10 +94,13 @@ class Difusor:
     def from_json(cls, d: dict, where: str = "difusor") -> "Difusor":
         if not isinstance(d, dict):
             raise InputError(f"{where}: expected an object")
-        known = {f for f in cls.__dataclass_fields__}
-        extra = sorted(set(d) - known)
-        if extra:
-            raise InputError(f"{where}: unknown field {extra[0]!r}")
+        transfer = d.get("transfer")
+        if isinstance(transfer, dict):
+            secret = next((k for k in transfer if k in ("password", "passwd", "contrasena", "contraseña")), None)
+            if secret:
+                raise InputError(f"{where}: transfer.{secret}: passwords are not accepted; "
+                                 "register an SSH host key and push with the institute's key")
+        check(d, ENTRY_SCHEMA, where)
         try:
             kw = dict(d)
             for name, sub in (("tecnico", Contact), ("legal", Contact), ("servidor", Server), ("transfer", Transfer)):
@@ -113,6 +117,16 @@ class Difusor:
             return cls(**kw)
         except TypeError as exc:
             raise InputError(f"{where}: {exc}") from None
+
+
+_CONTACT = {"nombre": S(), "email": S(), "telefono": S()}
+ENTRY_SCHEMA = {  # a registry entry: <id>.json, or the TOML/JSON given to `difusores add --from`
+    "id": S(nonempty=True), "nombre": S(), "sitio": S(), "enlace": S(), "tecnico": _CONTACT, "legal": _CONTACT,
+    "servidor": {"host": S(), "software": S(), "hardware": S(), "energia": S(), "red": S()},
+    "transfer": {"method": S(), "host": S(), "port": I(1, 65535), "user": S(), "path": S(), "host_key": S()},
+    "carta_recibida": B, "carta_fecha": nullable(S()), "simulacros": L, "estado": S(),
+    "bloqueo": nullable(TABLE), "logo": B,
+}
 
 
 def _url(value: str, what: str) -> str:
