@@ -29,6 +29,7 @@ BENCHES = {
     "package_verify": ([], ["--size-mb", "20", "--files", "4000", "--runs", "1"]),
     "difusor_latency": ([], ["--secciones", "1000", "--casillas", "4000", "--runs", "1"]),
     "difusor_serve": ([], ["--seconds", "2"]),
+    "serve_hostile": ([], ["--seconds", "3", "--runs", "1"]),
     "analytics_logs": ([], ["--lines", "300000", "--runs", "1", "--tz-runs", "1"]),
     "instituto_distribution": (["--json"], ["--n", "3", "--preset", "morelos", "--json"]),
     "instituto_drops": ([], ["--drops", "3"]),
@@ -115,6 +116,13 @@ def figures(name: str, text: str) -> list[tuple[str, str]]:
             m = re.match(r"(/\S*)\s+(\d+)\s+(\d+)\s+([\d.]+)", ln)
             if m:
                 rows.append((f"serve {m[1]}: embedded / nginx req/s", f"{m[3]} / {m[2]} ({m[4]}x)"))
+    elif name == "serve_hostile":
+        medians = "median of" in text
+        for ln in lines:
+            m = re.match(r"(quiet|hostile)\s+(med|\d+)\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)", ln)
+            if m and (m[2] == "med" or not medians):
+                rows.append((f"serve under {'hostile clients' if m[1] == 'hostile' else 'no attack'}: normal client",
+                             f"median {m[5]} ms, p99 {m[6]} ms, server RSS {m[7]} MB"))
     elif name == "analytics_logs":
         for ln in lines:
             m = re.match(r"(pregon|goaccess COMBINED)\s+\d+\s+([\d.]+)\s+([\d,]+)", ln)

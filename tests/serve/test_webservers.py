@@ -12,6 +12,8 @@ from toolcheck import require_tool
 from difusor.kit import T0, Institute, drop, make_config, Clock
 from pregon.difusor.pipeline import Receiver
 from pregon.serve import policy
+from pregon.serve.limits import ClientLimits
+from serve.hostile_kit import connect, request, until_closed
 from serve.servers_kit import Apache, Embedded, Nginx, cleanup, get, world_readable_tmp
 
 COMBINED = re.compile(r'^127\.0\.0\.1 - - \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "(?:GET|HEAD) (\S+) HTTP/1\.1" '
@@ -98,6 +100,21 @@ def test_nginx_rate_limit(difusor):
     with Nginx(cfg, base / "nginx", nginx) as srv:
         codes = [get(srv.port, "/json/main.json")[0] for _ in range(30)]
     assert 200 in codes and 429 in codes
+
+
+def test_nginx_takes_the_embedded_server_s_client_limits(difusor):
+    """[serve] header_timeout reaches nginx as client_header_timeout: a slowloris head is cut within the bound
+    (nginx's own default would hold it 60 s, past the wait below)."""
+    nginx = require_tool("nginx")
+    inst, cfg, r, base = difusor
+    cfg.serve.limits = ClientLimits(header_timeout=1, idle_timeout=1)
+    with Nginx(cfg, base / "nginx", nginx) as srv:
+        slow = connect(srv.port)
+        slow.sendall(b"GET / HTTP/1.1\r\nX-Slow: ")
+        assert until_closed(slow, 20) == b""  # closed without an answer, as nginx does on a header timeout
+        idle = connect(srv.port)
+        idle.sendall(request("/json/main.json"))
+        assert until_closed(idle, 20).startswith(b"HTTP/1.1 200 ")  # answered, then closed when idle
 
 
 def test_apache_generated_config_serves_with_headers(difusor):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import click
 
 from ..errors import InputError
+from ..serve.limits import ClientLimits
 
 _config_option = click.option("--config", "config_path", default="difusor.toml", show_default=True,
                               type=click.Path(dir_okay=False, path_type=Path), help="the difusor's difusor.toml")
@@ -39,7 +41,19 @@ def run(config_path, once):
 @click.option("--workers", type=int, default=0, show_default=True, help="processes; 0 = one per CPU")
 @click.option("--access-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="combined-format access log (default: [serve] access_log)")
-def serve(config_path, host, port, workers, access_log):
+@click.option("--header-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help=f"seconds for a request head to arrive once begun; slowloris is cut "
+                   f"(default: [serve] header_timeout, else {ClientLimits.header_timeout:g})")
+@click.option("--idle-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help=f"seconds a keep-alive connection may wait for its next request "
+                   f"(default: [serve] idle_timeout, else {ClientLimits.idle_timeout:g})")
+@click.option("--send-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help=f"seconds a client may read nothing of a pending response before it is cut "
+                   f"(default: [serve] send_timeout, else {ClientLimits.send_timeout:g})")
+@click.option("--max-per-client", type=click.IntRange(min=1), default=None,
+              help=f"simultaneous connections per client address and worker; beyond: 503 "
+                   f"(default: [serve] max_per_client, else {ClientLimits.max_per_client:g})")
+def serve(config_path, host, port, workers, access_log, **limits):
     """Serve the published cut (`current`) with pregon's headers; zero setup."""
     from ..serve.embedded import serve as serve_
 
@@ -47,8 +61,10 @@ def serve(config_path, host, port, workers, access_log):
     host = host or cfg.serve.host
     port = cfg.serve.port if port is None else port
     log = access_log or cfg.serve.access_log
+    bounds = dataclasses.replace(cfg.serve.limits, **{k: v for k, v in limits.items() if v is not None})
     try:
         serve_(cfg.current, host, port, workers=workers, access_log=log, frame_ancestors=cfg.serve.frame_ancestors,
+               limits=bounds,
                ready=lambda p: click.echo(f"pregon difusor: serving {cfg.current} on http://{host}:{p}/", err=True))
     except OSError as exc:
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -37,6 +37,10 @@ frame_ancestors = "'self' https://www.example.mx"
 tls_certificate = ""             # set both to make webconfig emit an HTTPS server
 tls_certificate_key = ""
 rate_limit = 0                   # requests per second per client IP; 0 disables
+header_timeout = 10              # `pregon difusor serve` against hostile clients: seconds for a request head,
+idle_timeout = 15                #   for a keep-alive connection's next request, for a client reading nothing
+send_timeout = 60                #   of its pending response; and connections per client address and worker
+max_per_client = 64
 ```
 """
 
@@ -51,6 +55,7 @@ from ..configfile import read_toml, toml_time
 from ..configschema import TABLE, B, I, L, N, S, T, check
 from ..errors import InputError
 from ..package.keys import PublicKey, load_public_key, parse_public_key
+from ..serve.limits import ClientLimits
 
 SCHEMA = {
     "difusor": {"id": S(nonempty=True), "root": S(nonempty=True), "election": S(nonempty=True),
@@ -63,7 +68,8 @@ SCHEMA = {
     "hooks": {"on_activate": S()},
     "serve": {"host": S(nonempty=True), "port": I(1, 65535), "server_name": S(nonempty=True), "access_log": S(),
               "frame_ancestors": S(nonempty=True), "tls_certificate": S(), "tls_certificate_key": S(),
-              "rate_limit": I(0, 1_000_000)},
+              "rate_limit": I(0, 1_000_000), "header_timeout": N(0.1, 3600), "idle_timeout": N(0.1, 86400),
+              "send_timeout": N(0.1, 86400), "max_per_client": I(1, 1_000_000)},
     "pull": {"url": S(nonempty=True), "interval": N(1, 3600), "timeout": N(0.1, 3600), "max_mb": I(1, 1 << 20)},
     "registro": TABLE,  # the difusor's registration data: the memoria técnica checks its keys
 }
@@ -79,6 +85,7 @@ class ServeConfig:
     tls_certificate: str = ""
     tls_certificate_key: str = ""
     rate_limit: int = 0
+    limits: ClientLimits = field(default_factory=ClientLimits)  # the embedded server's bounds against hostile clients
 
 
 @dataclass
@@ -176,6 +183,8 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         frame_ancestors=str(s.get("frame_ancestors", "'self'")),
         tls_certificate=str(s.get("tls_certificate", "")), tls_certificate_key=str(s.get("tls_certificate_key", "")),
         rate_limit=int(s.get("rate_limit", 0)),
+        limits=ClientLimits(**{k: s[k] for k in ("header_timeout", "idle_timeout", "send_timeout", "max_per_client")
+                                     if k in s}),
     )
     if bool(serve.tls_certificate) != bool(serve.tls_certificate_key):
         raise InputError(f"{where} [serve]: set both tls_certificate and tls_certificate_key, or neither")

@@ -14,6 +14,7 @@ Choices that matter on election night:
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -25,6 +26,11 @@ _HASHED = policy.HASHED_REGEX_TEXT
 
 def _security(cfg, https: bool) -> list[tuple[str, str]]:
     return policy.security_headers(cfg.serve.frame_ancestors, https=https)
+
+
+def _ms(seconds: float) -> str:
+    """A duration as nginx and Apache both read it (`KeepAliveTimeout 1500ms`, `send_timeout 60000ms`)."""
+    return f"{round(seconds * 1000)}ms"
 
 
 def _https(cfg) -> bool:
@@ -47,12 +53,15 @@ def render_nginx(cfg, *, listen: str | None = None, access_log: str | None = Non
         lines += [f'{indent}add_header {k} "{v}" always;' for k, v in sec]
         return "\n".join(lines)
 
-    limit_zone = ""
-    limit = ""
+    lim = cfg.serve.limits  # the embedded server's bounds against hostile clients, in nginx's words
+    limit_zone = "limit_conn_zone $binary_remote_addr zone=pregon_conn:10m;\nlimit_conn_status 503;\n"
+    limit = (f"    limit_conn pregon_conn {lim.max_per_client};\n"
+             f"    client_header_timeout {_ms(lim.header_timeout)};\n    keepalive_timeout {_ms(lim.idle_timeout)};\n"
+             f"    send_timeout {_ms(lim.send_timeout)};\n")
     if cfg.serve.rate_limit:
-        limit_zone = (f"limit_req_zone $binary_remote_addr zone=pregon_rl:10m rate={cfg.serve.rate_limit}r/s;\n"
-                      "limit_req_status 429;\n")
-        limit = f"    limit_req zone=pregon_rl burst={cfg.serve.rate_limit * 2} nodelay;\n"
+        limit_zone += (f"limit_req_zone $binary_remote_addr zone=pregon_rl:10m rate={cfg.serve.rate_limit}r/s;\n"
+                       "limit_req_status 429;\n")
+        limit += f"    limit_req zone=pregon_rl burst={cfg.serve.rate_limit * 2} nodelay;\n"
     if https:
         listen_lines = (f"    listen {listen} ssl;\n    http2 on;\n"
                         f"    ssl_certificate {cfg.serve.tls_certificate};\n"
@@ -147,9 +156,13 @@ def render_apache(cfg, *, listen: str | None = None, access_log: str | None = No
         tls = (f"    SSLEngine on\n    SSLCertificateFile {cfg.serve.tls_certificate}\n"
                f"    SSLCertificateKeyFile {cfg.serve.tls_certificate_key}\n"
                "    SSLProtocol -all +TLSv1.2 +TLSv1.3\n    Protocols h2 http/1.1\n")
-    rate = ""
+    lim = cfg.serve.limits
+    rate = (f"    Timeout {math.ceil(lim.send_timeout)}\n    KeepAliveTimeout {_ms(lim.idle_timeout)}\n"
+            f"    <IfModule reqtimeout_module>\n        RequestReadTimeout header={math.ceil(lim.header_timeout)}\n"
+            "    </IfModule>\n"
+            f"    # connections per client ({lim.max_per_client}): not in Apache's base modules; mod_qos or the balancer\n")
     if cfg.serve.rate_limit:
-        rate = ("    # Apache has no per-client request-rate limit in its base modules; use mod_evasive\n"
+        rate += ("    # Apache has no per-client request-rate limit in its base modules; use mod_evasive\n"
                 f"    # (DOSPageCount {cfg.serve.rate_limit}) or rate-limit at the balancer/CDN.\n")
     dirs = "\n".join(f"""<Directory "{d}">
     Options -Indexes +FollowSymLinks
