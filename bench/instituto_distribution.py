@@ -34,7 +34,7 @@ import _common  # noqa: E402
 from instituto.sshkit import Sshd, keygen  # noqa: E402
 
 from pregon.instituto import packages as pk  # noqa: E402
-from pregon.instituto import store  # noqa: E402
+from pregon import durable  # noqa: E402
 from pregon.instituto.config import PushConfig, load_config  # noqa: E402
 from pregon.instituto.push import Pusher  # noqa: E402
 from pregon.instituto.registry import Contact, Difusor, Transfer  # noqa: E402
@@ -127,7 +127,7 @@ def run_n(n: int, method: str, cfg_path: Path, records, tmp: Path) -> dict:
                                   path=str(root / "inbox"), host_key=sshd.host_pub_line)))
         log = tmp / f"deliveries-{n}.jsonl"
         for d in difusores:  # every difusor already holds the full package's tree
-            store.append_jsonl(log, {"difusor": d.id, "sequence": full.sequence, "kind": "full", "result": "ok"})
+            durable.append_jsonl(log, {"difusor": d.id, "sequence": full.sequence, "kind": "full", "result": "ok"})
         pusher = Pusher(PushConfig(timeout_seconds=120, retries=2, backoff_seconds=0.5, concurrency=n), client,
                         log, tmp / f"ssh-{n}")
         pregon = str(Path(sys.executable).with_name("pregon"))
@@ -145,7 +145,7 @@ def run_n(n: int, method: str, cfg_path: Path, records, tmp: Path) -> dict:
         # the receivers' own account: how long each took from taking the upload to activating it
         applies = []
         for root in roots:
-            for e in store.read_jsonl(root / "journal.jsonl"):
+            for e in durable.read_jsonl(root / "journal.jsonl"):
                 if e.get("event") == "activated" and e.get("sequence") == delta.sequence and "latency_s" in e:
                     applies.append(float(e["latency_s"]))
         return {"n": n, "method": method, "delta_bytes": delta.bytes, "push_s": round(t_push, 3),
@@ -204,7 +204,7 @@ def main() -> None:
     cfg_path = prepare_institute(args.preset)
     cfg = load_config(cfg_path)
     records = [r for r in pk.published(cfg.work) if r.kind != "notice"][:2]
-    cut = [e for e in store.read_jsonl(cfg.journal) if e.get("event") == "cut" and e.get("kind") == "delta"][-1]
+    cut = [e for e in durable.read_jsonl(cfg.journal) if e.get("event") == "cut" and e.get("kind") == "delta"][-1]
     cut_s = cut["corte_s"] + cut["render_s"] + cut["package_s"]
     assert [r.kind for r in records] == ["full", "delta"], records
     print(f"# {_common.machine()}; {args.preset}: full {records[0].bytes:,} bytes, delta {records[1].bytes:,} "

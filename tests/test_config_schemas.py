@@ -6,14 +6,16 @@ to a schema is tested without a line more here."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
-from pregon.configschema import Key, wrong_value
+from pregon.configschema import Key, Many, wrong_value
 from pregon.difusor import config as difusor_config
 from pregon.errors import InputError
 from pregon.instituto import config as instituto_config
 from pregon.instituto.registry import ENTRY_SCHEMA, Difusor
+from pregon.simulacro import plan as simulacro_plan
 
 
 def load_difusor(data, tmp):
@@ -28,7 +30,29 @@ def load_entry(data, tmp):
     return Difusor.from_json(data, where=str(tmp / "el-diario.json"))
 
 
+def toml(data: dict) -> str:
+    """Enough TOML for these cases (JSON scalars and string lists are TOML too)."""
+    top = [f"{k} = {json.dumps(v)}" for k, v in data.items() if not isinstance(v, (dict, list))
+           or (isinstance(v, list) and not all(isinstance(t, dict) for t in v)) or v == []]
+    out = top[:]
+    for name, v in data.items():
+        for table, header in ([(v, f"[{name}]")] if isinstance(v, dict) else
+                              [(t, f"[[{name}]]") for t in v] if isinstance(v, list) and v
+                              and all(isinstance(t, dict) for t in v) else []):
+            out += [header] + [f"{k} = {json.dumps(x)}" for k, x in table.items()]
+    return "\n".join(out) + "\n"
+
+
+def load_simulacion(data, tmp):
+    (tmp / "simulacion.toml").write_text(toml(data), "utf-8")
+    return simulacro_plan.timeline(tmp)
+
+
 FILES = {
+    "simulacion.toml": (load_simulacion, simulacro_plan.SIMULACION_SCHEMA,
+                        lambda tmp: {"timeline": {"inicio_publicacion": "2024-06-02T20:00:00-06:00",
+                                                  "fin_publicacion": "2024-06-03T20:00:00-06:00"}}),
+
     "difusor.toml": (load_difusor, difusor_config.SCHEMA, lambda tmp: {"difusor": {"id": "x", "root": str(tmp)}}),
     "instituto.toml": (load_instituto, instituto_config.SCHEMA, lambda tmp: {}),
     "el-diario.json": (load_entry, ENTRY_SCHEMA, lambda tmp: {"id": "el-diario", "nombre": "El Diario",
@@ -57,7 +81,11 @@ def test_wrong_types_are_one_line_naming_the_key(tmp_path, file, table, key, spe
         named = f"{file} {key}: expected"
     elif key is None:
         data[table] = 3
-        named = f"[{table}] must be a table"
+        many = isinstance(_schema[table], Many)
+        named = f"[[{table}]] must be an array of tables" if many else f"[{table}] must be a table"
+    elif isinstance(_schema[table], Many):
+        data[table] = [{key: wrong_value(spec)}]
+        named = f"{file} [[{table}]] #1 {key}: expected"
     else:
         data.setdefault(table, {})[key] = wrong_value(spec)
         named = f"{file} [{table}] {key}: expected"
@@ -83,10 +111,13 @@ def ranged():
 
 @pytest.mark.parametrize("file, table, key, value", list(ranged()))
 def test_numbers_out_of_range_are_refused(tmp_path, file, table, key, value):
-    load, _schema, base = FILES[file]
+    load, schema, base = FILES[file]
     data = copy.deepcopy(base(tmp_path))
-    data.setdefault(table, {})[key] = value
-    with pytest.raises(InputError, match=rf"\[{table}\] {key}: expected .* between|of at least"):
+    if isinstance(schema[table], Many):
+        data[table] = [{key: value}]
+    else:
+        data.setdefault(table, {})[key] = value
+    with pytest.raises(InputError, match=rf"\[{table}\]\]?( #1)? {key}: expected .* (between|of at least)"):
         load(data, tmp_path)
 
 

@@ -60,6 +60,10 @@ L = Key("list[str]")
 TABLE = Key("table")
 
 
+class Many(dict):
+    """An array of tables ([[name]] in TOML): every element is checked against these keys."""
+
+
 def _ok(key: Key, value) -> bool:
     if value is None:
         return key.nullable
@@ -101,14 +105,25 @@ def check(data: dict, schema: dict[str, dict[str, Key] | Key], where: str) -> No
             continue
         if value is None:
             continue  # a JSON record's absent sub-table
+        if isinstance(spec, Many):
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise InputError(f"{where}: [[{name}]] must be an array of tables (write each as [[{name}]] with "
+                                 f"keys under it), got {_shown(value)}")
+            for i, table in enumerate(value, start=1):
+                _check_table(table, spec, f"{where} [[{name}]] #{i}")
+            continue
         if not isinstance(value, dict):
             raise InputError(f"{where}: [{name}] must be a table (write it as [{name}] with keys under it), "
                              f"got {_shown(value)}")
-        for key, v in value.items():
-            k = spec.get(key)
-            if k is None:
-                raise InputError(f"{where} [{name}]: unknown key {key!r} (known: {', '.join(sorted(spec))})")
-            _check_value(k, v, f"{where} [{name}] {key}")
+        _check_table(value, spec, f"{where} [{name}]")
+
+
+def _check_table(table: dict, spec: dict[str, Key], where: str) -> None:
+    for key, v in table.items():
+        k = spec.get(key)
+        if k is None:
+            raise InputError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(spec))})")
+        _check_value(k, v, f"{where} {key}")
 
 
 def _check_value(key: Key, value, where: str) -> None:

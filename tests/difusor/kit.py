@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -118,10 +119,12 @@ def write_config_toml(path: Path, root: Path, pubkey_file: Path, *, start: str |
 
 
 def drop(package: Path, inbox: Path, name: str | None = None) -> Path:
-    """Upload like rsync: write a dotted temporary name, then rename into place."""
+    """Upload like rsync: write a dotted temporary name with the source's time (--times), then rename."""
     name = name or package.name
     tmp = inbox / f".{name}.XXXXXX"
     tmp.write_bytes(package.read_bytes())
+    st = package.stat()
+    os.utime(tmp, ns=(st.st_atime_ns, min(st.st_mtime_ns, tmp.stat().st_mtime_ns - 1_000_000_000)))
     final = inbox / name
     tmp.rename(final)
     return final

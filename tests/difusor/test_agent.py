@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from difusor.kit import Institute, drop, served_corte, write_config_toml
-from pregon.difusor.journal import read_journal
+from pregon.durable import read_jsonl
 from pregon.package.state import load_state
 
 PREGON = str(Path(sys.executable).with_name("pregon"))
@@ -83,7 +83,7 @@ def test_cli_run_publishes_and_refuses(world, tmp_path):
         bad = tmp_path / "bad.tar.gz"
         bad.write_bytes(p2.read_bytes()[:-40])
         drop(bad, inbox)
-        wait_for(lambda: any(e["event"] == "refused" for e in read_journal(root / "journal.jsonl")),
+        wait_for(lambda: any(e["event"] == "refused" for e in read_jsonl(root / "journal.jsonl")),
                  what="refusal")
         assert served_corte(root / "current")[0] == 1
         drop(p2, inbox)
@@ -162,5 +162,5 @@ def test_crash_kill9_at_random_points_keeps_invariants(world):
     assert len(verdicts) == len(packages)
     assert all(v == "accepted" for v in verdicts), verdicts
     assert kills == 14
-    kinds = {e["event"] for e in read_journal(root / "journal.jsonl")}
+    kinds = {e["event"] for e in read_jsonl(root / "journal.jsonl")}
     assert {"received", "activated", "started"} <= kinds

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from difusor.kit import T0, Institute, drop, make_config, served_corte, Clock
-from pregon.difusor.journal import read_journal
+from pregon.durable import read_jsonl
 from pregon.difusor.pipeline import Receiver
 from pregon.package import keys as keys_mod
 
@@ -37,7 +37,7 @@ def setup(tmp_path):
 
 
 def events(cfg):
-    return [e["event"] for e in read_journal(cfg.journal)]
+    return [e["event"] for e in read_jsonl(cfg.journal)]
 
 
 def test_full_then_delta_go_live_and_hard_link(setup):
@@ -70,7 +70,7 @@ def _refused(r, cfg, path, reason):
     [out] = r.scan_inbox()
     assert out.verdict == "refused", out
     assert out.reason == reason, out
-    entry = [e for e in read_journal(cfg.journal) if e["event"] == "refused"][-1]
+    entry = [e for e in read_jsonl(cfg.journal) if e["event"] == "refused"][-1]
     assert entry["reason"] == reason
     assert r.read_verdict(cfg.archive / out.archive)["reason"] == reason
     return out

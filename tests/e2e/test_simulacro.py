@@ -27,7 +27,7 @@ from pathlib import Path
 
 from toolcheck import require_tool
 from pregon.instituto import packages as pk
-from pregon.instituto import store
+from pregon import durable
 from pregon.package import EMPTY_STATE, load_public_key, read_unverified
 from pregon.package.verify import check_signature
 from pregon.simulacro.faults import parse_all
@@ -38,7 +38,7 @@ from pregon.simulacro.sshd import SSHD, free_port
 
 
 def _journal(path: Path) -> list[dict]:
-    return store.read_jsonl(path)
+    return durable.read_jsonl(path)
 
 
 def _live_intervals(journal: list[dict]) -> list[tuple[datetime, int]]:
@@ -122,7 +122,7 @@ def test_short_simulacro(tmp_path):
 
     # the monitor agrees with the journals
     speed = plan.speed
-    obs = store.read_jsonl(plan.work / "monitor" / "observations.jsonl")
+    obs = durable.read_jsonl(plan.work / "monitor" / "observations.jsonl")
     assert obs
     published = {r.corte_sequence: datetime.fromisoformat(r.published) for r in records}
     for d in plan.difusores:

@@ -17,7 +17,8 @@ import pytest
 
 from instituto.kit import START
 from pregon.errors import InputError
-from pregon.instituto import drops, store
+from pregon import durable
+from pregon.instituto import drops
 from pregon.instituto import packages as pk
 from pregon.instituto.config import config_from_dict, load_config
 from pregon.instituto.scheduler import ManualClock, Scheduler
@@ -92,7 +93,7 @@ def run(cfg, clock) -> int:
 
 
 def journal(cfg) -> list[dict]:
-    return store.read_jsonl(cfg.journal)
+    return durable.read_jsonl(cfg.journal)
 
 
 def files_of(root: Path) -> dict[str, bytes]:

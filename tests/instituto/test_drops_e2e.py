@@ -19,7 +19,7 @@ from instituto.test_e2e import Side, monitor
 from pregon.cli import main
 from pregon.difusor.pull import PullConfig, Puller
 from pregon.instituto import packages as pk
-from pregon.instituto import store
+from pregon import durable
 from pregon.instituto.config import load_config
 from pregon.instituto.registry import Registry
 from pregon.instituto.scheduler import ManualClock, Scheduler
@@ -117,7 +117,7 @@ def test_database_drops_real_and_replayed_reach_both(tmp_path_factory, ssh_serve
         # the older database, dropped again: refused and journaled, the newer corte stays everywhere
         (cfg.cortes.dir / f"zz-{first.name}").write_bytes((cfg.cortes.dir / first.name).read_bytes())
         assert publish_drops(cfg, clock) == 0
-        refused = [e for e in store.read_jsonl(cfg.journal) if e["event"] == "drop-refused"]
+        refused = [e for e in durable.read_jsonl(cfg.journal) if e["event"] == "drop-refused"]
         assert refused[-1]["reason"] == "older"
         assert json.loads((push.cfg.current / "json" / "main.json").read_bytes())["corte"]["instante"].startswith(
             "2019-06-03T05:47")

@@ -17,7 +17,7 @@ from pregon.cli import main
 from pregon.difusor.config import load_config as load_difusor
 from pregon.difusor.pipeline import Receiver
 from pregon.instituto import packages as pk
-from pregon.instituto import store
+from pregon import durable
 from pregon.instituto.registry import Registry
 from pregon.instituto.scheduler import ManualClock, Scheduler
 from serve.servers_kit import Embedded, free_port
@@ -126,7 +126,7 @@ def test_three_difusores_lag_tamper_block(tmp_path_factory, ssh_server, capsys):
         assert asyncio.run(Scheduler(cfg, clock).run(max_cuts=1)) == 1
         page = (cfg.work / "official" / "difusores" / "index.html").read_text()
         assert "Medio sano" in page and "Medio lento" in page and "Medio alterado" not in page
-        delivered = store.read_jsonl(cfg.deliveries)
+        delivered = durable.read_jsonl(cfg.deliveries)
         last = max(r.sequence for r in pk.published(cfg.work))
         assert {e["difusor"] for e in delivered if e["sequence"] == last} == {"sano", "lento"}
         assert os.listdir(sides["alterado"].cfg.inbox) == []

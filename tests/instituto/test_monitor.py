@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from instituto.kit import difusor
+from pregon import durable
 from pregon.instituto import store
 from pregon.instituto.config import MonitorConfig
 from pregon.instituto.monitor import Monitor, percentile, sample_paths, summarize, to_text, user_agent
@@ -121,7 +122,7 @@ def test_round_judges_each_difusor(world):
     asyncio.run(mon.round())
     assert not any("ALERT" in m for m in logs)
     assert any("resolved atrasado: lag" in m for m in logs)
-    rows = {r["difusor"]: r for r in summarize(store.read_jsonl(mon.cfg.observations), world["reg"].all())}
+    rows = {r["difusor"]: r for r in summarize(durable.read_jsonl(mon.cfg.observations), world["reg"].all())}
     assert rows["bien"]["availability_pct"] == 100.0
     assert rows["caido"]["availability_pct"] == 0.0 and rows["caido"]["down"] == 2
     assert rows["atrasado"]["lag_max_s"] == 75.0 and rows["atrasado"]["lag_p50_s"] == 0.0

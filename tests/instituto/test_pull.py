@@ -15,7 +15,8 @@ from difusor.kit import T0, Institute
 from instituto.sshkit import free_port, wait_port
 from pregon.errors import CheckFailed
 from pregon.instituto import pull, store
-from pregon.instituto.packages import PackageRecord, sha256_file
+from pregon.durable import sha256_file
+from pregon.instituto.packages import PackageRecord
 from pregon.package import keys as keys_mod
 
 

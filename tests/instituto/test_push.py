@@ -15,9 +15,11 @@ from instituto.kit import difusor
 from instituto.sshkit import keygen
 from difusor.kit import T0, Institute, make_config
 from pregon.difusor.pipeline import Receiver
+from pregon import durable
 from pregon.instituto import store
 from pregon.instituto.config import PushConfig
-from pregon.instituto.packages import PackageRecord, pending_for, sha256_file
+from pregon.durable import sha256_file
+from pregon.instituto.packages import PackageRecord, pending_for
 from pregon.instituto.push import Pusher
 
 
@@ -64,7 +66,7 @@ def test_push_delivers_and_receiver_activates(ssh_server, tmp_path, method):
     out = asyncio.run(pusher.push_all([d], recs))
     assert [(x.sequence, x.result) for x in out] == [(1, "ok"), (2, "ok"), (3, "ok")]
     assert sorted(os.listdir(cfg.inbox)) == sorted(os.path.basename(r.file) for r in recs)  # no temp names left
-    entries = store.read_jsonl(log)
+    entries = durable.read_jsonl(log)
     assert [(e["difusor"], e["sequence"], e["result"], e["bytes"]) for e in entries] == \
         [("medio", r.sequence, "ok", r.bytes) for r in recs]
     assert all(e["seconds"] >= 0 and e["method"] == method for e in entries)
@@ -163,14 +165,14 @@ def test_broken_chain_after_a_notice_asks_for_a_full(tmp_path):
     # and re-sending 2 would be a replay
     assert pending_for(recs, "m", 3, 1) == []
     log = tmp_path / "deliveries.jsonl"
-    store.append_jsonl(log, {"difusor": "m", "sequence": 1, "kind": "full", "result": "ok"})
-    store.append_jsonl(log, {"difusor": "m", "sequence": 3, "kind": "notice", "result": "ok"})
+    durable.append_jsonl(log, {"difusor": "m", "sequence": 1, "kind": "full", "result": "ok"})
+    durable.append_jsonl(log, {"difusor": "m", "sequence": 3, "kind": "notice", "result": "ok"})
     pusher = Pusher(PushConfig(), None, log, tmp_path / "ssh", work=tmp_path)
     d = difusor("m", method="sftp", ssh=type("S", (), {"port": 22, "user": "prep", "host_pub_line": "x"}),
                 inbox=tmp_path)
     assert asyncio.run(pusher.push_all([d], recs)) == []
     assert asyncio.run(pusher.push_all([d], recs)) == []
-    (req,) = store.read_jsonl(tmp_path / "full-requests.jsonl")  # asked once, not every round
+    (req,) = durable.read_jsonl(tmp_path / "full-requests.jsonl")  # asked once, not every round
     assert "holds tree 1" in req["reason"]
     # once a full exists above the notice it is what the difusor gets
     recs.append(rec(5, "full"))

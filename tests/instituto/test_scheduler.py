@@ -13,7 +13,8 @@ from instituto.kit import START, difusor, institute, load, public_key, receiver_
 from pregon.cli import main
 from pregon.difusor.pipeline import Receiver
 from pregon.instituto import packages as pk
-from pregon.instituto import pull, store
+from pregon import durable
+from pregon.instituto import pull
 from pregon.instituto.registry import Registry
 from pregon.instituto.scheduler import AcceleratedClock, ManualClock, Scheduler, cut_instants
 
@@ -24,7 +25,7 @@ def feed(tmp_path_factory):
 
 
 def events(cfg, name=None):
-    es = store.read_jsonl(cfg.journal)
+    es = durable.read_jsonl(cfg.journal)
     return [e for e in es if name is None or e["event"] == name]
 
 
@@ -83,9 +84,9 @@ def test_cuts_packages_pull_and_receiver(feed, tmp_path, ssh_server):
                             (cfg.pull_dir / "index.json.minisig").read_bytes(), [public_key(cfg_path)])
     assert idx["latest"] == 5 and [e["sequence"] for e in idx["packages"]] == [4, 5]
     for e in idx["packages"]:
-        assert pk.sha256_file(cfg.pull_dir / e["file"])[1] == e["sha256"]
+        assert durable.sha256_file(cfg.pull_dir / e["file"])[1] == e["sha256"]
     # push: the sftp difusor got the chain and its receiver applies it, ending on cut 5
-    deliveries = store.read_jsonl(cfg.deliveries)
+    deliveries = durable.read_jsonl(cfg.deliveries)
     assert {e["difusor"] for e in deliveries} == {"medio"}
     assert all(e["result"] == "ok" for e in deliveries)
     rx = Receiver(rcfg, clock=lambda: START + timedelta(hours=2), check_clock=False)

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pregon.difusor.journal import Journal, read_journal
+from pregon.difusor.journal import Journal
+from pregon.durable import read_jsonl
 from pregon.errors import InputError
 from pregon.memoria import charts, fmt
 from pregon.memoria.data import (
@@ -60,7 +61,7 @@ def journal(tmp_path):
     write(at(23, 59, 59), "received", package="p5.tar.gz", archive="x-p5.tar.gz")
     write(at(24, 0), "activated", package="p5.tar.gz", sequence=5, kind="full", release="00000005-ee",
           public="00000005-ee", corte={"sequence": 5, "instant": at(23, 59).isoformat()})
-    return list(read_journal(tmp_path / "journal.jsonl"))
+    return read_jsonl(tmp_path / "journal.jsonl")
 
 
 def test_cuts(journal):

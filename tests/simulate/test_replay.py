@@ -13,6 +13,7 @@ from pregon.cli import main
 from pregon.election import catalog as catalog_mod
 from pregon.election.corte import HEADER_FIELDS, load_engine
 from pregon.election.timefmt import parse_instant
+from pregon.simulacro.plan import read_simulacion
 from realdata import CAMPECHE, PUEBLA, QROO, SONORA, real
 
 
@@ -61,6 +62,7 @@ def test_the_printed_corte_shows_the_same_thirteen_figures(puebla, tmp_path, cap
 
 
 def test_replay_is_an_ordinary_election_directory(puebla):
+    assert read_simulacion(puebla / "simulacion.toml")["eleccion"][0]["final"] is False  # its schema holds
     cat = catalog_mod.load(puebla)
     assert sorted(cat.elecciones) == ["AYUN", "DIP_LOC", "GUB"]
     assert (puebla / "boletas" / "AYUN.csv").exists()  # 217 ballots no rule of catalog.toml describes

@@ -184,9 +184,9 @@ def test_arrival_curve(morelos_sim):
 
 
 def test_simulacion_toml(morelos_dir):
-    import tomllib
+    from pregon.simulacro.plan import read_simulacion
 
-    raw = tomllib.loads((morelos_dir / "simulacion.toml").read_text(encoding="utf-8"))
+    raw = read_simulacion(morelos_dir / "simulacion.toml")  # what it writes, its schema allows
     assert raw["simulacion"]["preset"] == "morelos" and raw["simulacion"]["seed"] == 3
     tl = raw["timeline"]
     assert tl["inicio_publicacion"].isoformat() == "2024-06-02T20:00:00-06:00"

@@ -91,10 +91,11 @@ def status(config_path, as_json):
 @click.option("--event", "events", multiple=True, help="only these events (repeatable)")
 def journal(config_path, as_json, tail, events):
     """The difusor's journal: received, refused (with reason), activated, stale, clock, disk."""
-    from ..difusor.journal import format_entry, read_journal
+    from ..difusor.journal import format_entry
+    from ..durable import read_jsonl
 
     cfg = _load(config_path)
-    entries = [e for e in read_journal(cfg.journal) if not events or e.get("event") in events]
+    entries = [e for e in read_jsonl(cfg.journal) if not events or e.get("event") in events]
     if tail:
         entries = entries[-tail:]
     for e in entries:

@@ -313,7 +313,8 @@ def monitor(ctx, config_path, once, rounds, as_json, now_text):
     from ..instituto import dashboard
     from ..instituto.monitor import Monitor, summarize
     from ..instituto.registry import Registry
-    from ..instituto.store import read_jsonl, iso, utc_now
+    from ..durable import read_jsonl
+    from ..instituto.store import iso, utc_now
 
     cfg = _load(config_path)
     reg = Registry(cfg.registry)
@@ -336,11 +337,15 @@ def monitor(ctx, config_path, once, rounds, as_json, now_text):
         obs = asyncio.run(mon.round())
         done += 1
         bad = any(o.status not in ("ok", "notice-shown") for o in obs)
-        rows = summarize(read_jsonl(cfg.monitor.observations), reg.all())
-        cuts = mon.cuts()
-        dashboard.write(cfg.monitor.dashboard, rows, generated=iso(utc_now()),
-                        latest_corte=cuts[-1].corte_sequence if cuts else None,
-                        lag_limit=cfg.monitor.lag_limit_seconds)
+        try:
+            rows = summarize(read_jsonl(cfg.monitor.observations), reg.all())
+            cuts = mon.cuts()
+            dashboard.write(cfg.monitor.dashboard, rows, generated=iso(utc_now()),
+                            latest_corte=cuts[-1].corte_sequence if cuts else None,
+                            lag_limit=cfg.monitor.lag_limit_seconds)
+        except OSError as exc:  # a full disk: the dashboard stays as it was; observing goes on
+            click.echo(f"pregon monitor: cannot write the dashboard {cfg.monitor.dashboard}: "
+                       f"{exc.strerror or exc}; retried next round", err=True)
         for o in obs:
             if as_json:
                 click.echo(json.dumps(o.to_json(), ensure_ascii=False, sort_keys=True))
@@ -364,7 +369,7 @@ def report(ctx, config_path, fmt, as_json):
     """Availability, lag percentiles, tampering and downtime per difusor, from the observations."""
     from ..instituto.monitor import summarize, to_csv, to_text
     from ..instituto.registry import Registry
-    from ..instituto.store import read_jsonl
+    from ..durable import read_jsonl
 
     cfg = _load(config_path or ctx.obj["config_path"])
     obs = read_jsonl(cfg.monitor.observations)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from datetime import datetime
@@ -55,11 +54,6 @@ def _rotation(announce, revoke):
     return add, list(revoke)
 
 
-def _sha256_file(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 @click.group()
 def package():
     """Paquetes de difusión: signed full, delta and notice packages (docs/protocol.md)."""
@@ -106,7 +100,9 @@ def _common_build_options(f):
 
 def _report_built(out: Path, manifest, carried: int, as_json: bool) -> None:
     size = out.stat().st_size
-    digest = _sha256_file(out)
+    from ..durable import sha256_file
+
+    digest = sha256_file(out)[1]
     _emit(as_json, {"package": str(out), "kind": manifest.kind, "election": manifest.election,
                     "sequence": manifest.sequence, "tree": manifest.tree, "files": len(manifest.files),
                     "carried": carried, "removed": len(manifest.removed), "bytes": size, "sha256": digest,

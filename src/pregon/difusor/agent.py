@@ -45,7 +45,8 @@ def run_agent(cfg, *, once: bool = False, max_seconds: float | None = None, log=
         stop["flag"] = True
 
     old = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    receiver = Receiver(cfg, fault=_test_pause(), clock=clock, check_clock=check_clock)
+    receiver = Receiver(cfg, fault=_test_pause(), clock=clock, check_clock=check_clock,
+                        echo=lambda text: log(f"pregon difusor: {text}"))
     watcher = None
     try:
         receiver.start()
@@ -70,15 +71,18 @@ def run_agent(cfg, *, once: bool = False, max_seconds: float | None = None, log=
             triggered = watcher.wait(timeout)
             if stop["flag"]:
                 break
-            if triggered or watcher.mode == "poll":
-                receiver.scan_inbox()
-            if puller is not None and time.monotonic() >= next_pull:
-                receiver.pull_once(puller)
-                next_pull = time.monotonic() + cfg.pull.interval
-            if time.monotonic() >= next_tick:
-                receiver.scan_inbox()  # also catches events inotify may have coalesced or missed
-                receiver.tick()
-                next_tick = time.monotonic() + TICK_SECONDS
+            try:
+                if triggered or watcher.mode == "poll":
+                    receiver.scan_inbox(watcher.take_renamed())
+                if puller is not None and time.monotonic() >= next_pull:
+                    next_pull = time.monotonic() + cfg.pull.interval
+                    receiver.pull_once(puller)
+                if time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + TICK_SECONDS
+                    receiver.scan_inbox(watcher.take_renamed())  # also catches events inotify coalesced or missed
+                    receiver.tick()
+            except OSError as exc:  # a disk that refuses what no step above expected: report, go on
+                receiver.disk_trouble("the agent's loop", exc)
         receiver.tick()
         receiver.journal.write("stopped")
     finally:

@@ -9,7 +9,7 @@ public_keys = ["keys/instituto.pub"]   # minisign public key files (relative to 
 # inbox = "inbox"  archive = "archive"  releases = "releases"  state = "state"
 # journal = "journal.jsonl"  status = "status.json"  current = "current" (the symlink the web server serves)   (all under root by default)
 require_marker = false           # true: act on X.tar.gz only once X.tar.gz.minisig or X.tar.gz.ready arrives
-quiet_seconds = 2                # without a marker: take an upload once its size and time stood still this long
+quiet_seconds = 2                # without a marker: take an upload written in place once untouched this long (renamed: at once)
 poll_interval = 1.0              # seconds, the bounded wait of the watcher (no busy loop)
 min_free_mb = 256                # below this on the releases/archive disk: journal disk-low, do not stage
 syslog = true                    # also send each journal entry to syslog (journald picks it up)

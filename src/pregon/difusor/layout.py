@@ -24,7 +24,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from .fsutil import fsync_dir, swap_symlink
+from ..durable import fsync_dir, swap_symlink
 
 STAGING_PREFIX = ".staging-"
 PLACEHOLDER_PREFIX = "_placeholder-"

@@ -17,7 +17,6 @@ rename into the archive, and an archived package without a final verdict is proc
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -32,14 +31,15 @@ from ..package.limits import DEFAULT_LIMITS, Limits
 from ..package.state import TrustedState, commit_state, load_state
 from ..package.verify import read_unverified, verify_and_stage
 from . import layout
-from .fsutil import atomic_write, fsync_dir
-from .inbox import MARKERS, complete_uploads
+from ..durable import atomic_write, fsync_dir, sha256_file
+from .inbox import MARKERS, complete_uploads, settled
 from .journal import Journal
 from .status import write_status
 from .window import REPLACING_NOTICES, clock_synchronised, phase
 
 VERDICT_SUFFIX = ".verdict.json"
 FINAL_VERDICTS = ("accepted", "refused", "ignored")
+CUT_SHORT = ("truncated", "corrupt")  # refusals an upload still being written in place gets
 
 
 @dataclass
@@ -81,17 +81,19 @@ class _Runtime:
 
 class Receiver:
     def __init__(self, cfg, *, clock=None, limits: Limits = DEFAULT_LIMITS, journal: Journal | None = None,
-                 durable: bool = True, check_clock: bool = True, fault=None):
+                 durable: bool = True, check_clock: bool = True, fault=None, echo=None):
         self.cfg = cfg
         self.clock = clock or _now_utc
         self.limits = limits
         self.durable = durable
         self.check_clock = check_clock
-        self.journal = journal or Journal(cfg.journal, use_syslog=cfg.syslog, clock=self.clock)
+        self.journal = journal or Journal(cfg.journal, use_syslog=cfg.syslog, clock=self.clock, echo=echo)
         self.rt = _Runtime()
         self._state_key = object()
         self._state: TrustedState | None = None
         self._retry: set[Path] = set()  # archived packages held (embargo) or in error, retried by tick()
+        self._known: set[str] = set()  # inbox names known to have arrived whole, not processed yet
+        self._cut_short: dict[Path, int] = {}  # refused as truncated/corrupt: size then (re-examined if it grows)
         self.fault = fault or (lambda point: None)  # test hook: called at each pipeline step
 
     # --- lifecycle ----------------------------------------------------------------------------------------
@@ -107,6 +109,10 @@ class Receiver:
         if removed:
             self.journal.write("recovered", "warning", removed_staging=removed)
         self._retry = set(self.pending_archive())
+        for p in self.archived_packages():
+            v = self.read_verdict(p) or {}
+            if v.get("verdict") == "refused" and v.get("reason") in CUT_SHORT:
+                self._cut_short[p] = int(v.get("size") or 0)
         for entry in sorted(self._retry):
             self._process_archived(entry)
         self.reconcile()
@@ -129,10 +135,13 @@ class Receiver:
 
     # --- inbox ------------------------------------------------------------------------------------------
 
-    def scan_inbox(self) -> list[Outcome]:
+    def scan_inbox(self, known: frozenset[str] = frozenset()) -> list[Outcome]:
+        """Process every complete upload; `known` names arrived whole (see inbox.complete_uploads)."""
         self.rt.last_check = self.clock()
+        self._known |= known
         try:
-            names = complete_uploads(self.cfg.inbox, self.cfg.require_marker)
+            names = complete_uploads(self.cfg.inbox, self.cfg.require_marker, self.cfg.quiet_seconds,
+                                     frozenset(self._known))
             if not os.access(self.cfg.inbox, os.R_OK | os.X_OK):
                 raise PermissionError(errno.EACCES, "permission denied", str(self.cfg.inbox))
         except OSError as exc:
@@ -140,6 +149,7 @@ class Receiver:
             self.write_status()
             return []
         self._clear_incident("inbox")
+        self._known -= set(names)
         outcomes = [self.process(self.cfg.inbox / name) for name in names]
         self.write_status()
         return outcomes
@@ -150,7 +160,10 @@ class Receiver:
         received = self.clock()
         twin = self._archived_twin(path)
         if twin is not None:  # a crash between link(2) into the archive and unlink(2) from the inbox
-            os.unlink(path)
+            try:
+                os.unlink(path)
+            except OSError as exc:
+                self.disk_trouble(f"removing {path.name} from the inbox", exc)
             v = self.read_verdict(twin) or {}
             return Outcome(v.get("verdict", "pending"), archive=twin.name, detail="already archived")
         try:
@@ -158,6 +171,10 @@ class Receiver:
         except OSError as exc:
             key = "disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "archive"
             self._incident(key, f"cannot archive {path.name}: {exc.strerror or exc}; it stays in the inbox")
+            try:  # moved already, its verdict not written: the archive holds it, undecided, for the next tick
+                self._retry |= set(self.pending_archive())
+            except OSError:
+                pass
             return Outcome("error", detail=str(exc.strerror or exc))
         self._clear_incident("archive")
         return self._process_archived(archived)
@@ -181,7 +198,7 @@ class Receiver:
         self._clear_incident("pull")
         if got:
             self.journal.write("pulled", packages=[p.name for p in got])
-        return self.scan_inbox()
+        return self.scan_inbox(frozenset(p.name for p in got))
 
     # --- archive ----------------------------------------------------------------------------------------
 
@@ -189,12 +206,7 @@ class Receiver:
         """Move `path` into the archive under a unique name, with a pending verdict. Same-FS rename when
         possible; otherwise copy + fsync, then unlink the inbox copy."""
         self._check_disk_for(path)
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-            size = f.tell()
-        digest = h.hexdigest()
+        size, digest = sha256_file(path)
         stamp = received.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         self.fault("archive:before-move")
         dest = self._move_no_clobber(path, f"{stamp}-{digest[:16]}", path.name)
@@ -283,7 +295,15 @@ class Receiver:
     # --- the pipeline -------------------------------------------------------------------------------------
 
     def _process_archived(self, archived: Path) -> Outcome:
-        out = self._pipeline(archived)
+        try:
+            out = self._pipeline(archived)
+        except OSError as exc:
+            self.disk_trouble(f"processing {archived.name}", exc)
+            self._retry.add(archived)
+            return Outcome("error", archive=archived.name, detail=str(exc.strerror or exc))
+        if out.verdict != "error":
+            self._clear_incident("disk")
+            self._clear_incident("io")
         if out.verdict in ("held", "error"):
             self._retry.add(archived)
         else:
@@ -439,6 +459,8 @@ class Receiver:
 
     def _refused(self, archived: Path, base: dict, exc: PackageRefused) -> Outcome:
         now = self.clock()
+        if exc.reason in CUT_SHORT:
+            self._cut_short[archived] = int(base.get("size") or 0)
         self._write_verdict(archived, {**base, "verdict": "refused", "reason": exc.reason, "detail": exc.detail,
                                        "decided": _utc(now)})
         self.journal.write("refused", "warning", package=base.get("package"), reason=exc.reason,
@@ -497,16 +519,46 @@ class Receiver:
 
     # --- periodic ------------------------------------------------------------------------------------------
 
+    def _reexamine_grown(self) -> None:
+        """A package refused as truncated that was still being written in place: the archive holds the same
+        inode, so when its writer finishes the archived copy is whole. Once it has grown and settled, its
+        verdict goes back to pending (new size and digest) and the pipeline runs on it again."""
+        for p, size in list(self._cut_short.items()):
+            try:
+                st = os.stat(p)
+            except FileNotFoundError:
+                del self._cut_short[p]
+                continue
+            if st.st_size == size or not settled(st, self.cfg.quiet_seconds):
+                continue
+            del self._cut_short[p]
+            now_size, digest = sha256_file(p)
+            v = self.read_verdict(p) or {}
+            base = {k: v[k] for k in ("package", "received") if k in v}
+            base.update(verdict="pending", size=now_size, sha256=digest, reexamined_from=size)
+            self._write_verdict(p, base)
+            self.journal.write("reexamined", package=v.get("package"), archive=p.name, was=size, now=st.st_size)
+            self._process_archived(p)
+
     def tick(self) -> None:
+        """Retry what waits, publish what the state and window say, check health; a disk that refuses any
+        of it is an incident, and the next tick tries again."""
+        for what, step in (("re-examining archived packages", self._reexamine_grown),
+                           ("retrying archived packages", self._retry_pending), ("publishing", self.reconcile),
+                           ("checking health", self.check_health)):
+            try:
+                step()
+            except OSError as exc:
+                self.disk_trouble(what, exc)
+        self.write_status()
+
+    def _retry_pending(self) -> None:
         for entry in sorted(self._retry):
             v = self.read_verdict(entry) or {}
             if v.get("verdict") in ("held", "error", "pending", None):
                 if v.get("verdict") == "held" and not self._embargo_over(v):
                     continue
                 self._process_archived(entry)
-        self.reconcile()
-        self.check_health()
-        self.write_status()
 
     def _embargo_over(self, v: dict) -> bool:
         detail = v.get("detail", "")
@@ -609,3 +661,13 @@ class Receiver:
             write_status(self.cfg.status, self.status())
         except OSError as exc:
             self._incident("status", f"cannot write {self.cfg.status}: {exc.strerror or exc}")
+        else:
+            self._clear_incident("status")
+
+    def disk_trouble(self, what: str, exc: OSError) -> None:
+        """A full or failing disk while doing `what`: an incident (journal and syslog), never a crash; the
+        live cut is untouched and the work is retried at the next tick."""
+        key = "disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "io"
+        where = f" ({exc.filename})" if exc.filename else ""
+        self._incident(key, f"{what}: {exc.strerror or exc}{where}; the current cut stays live, retried at the "
+                            "next tick")

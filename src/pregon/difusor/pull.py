@@ -12,7 +12,6 @@ what to fetch: every package is verified in full by the pipeline anyway.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-
+from ..durable import atomic_write, sha256_file
 from ..package import pullindex
 
 FORMAT = pullindex.FORMAT
@@ -101,9 +100,8 @@ class Puller:
             pass
 
     def _save_memo(self):
-        tmp = self.memo.with_name(".pull.json.tmp")
-        tmp.write_text(json.dumps({"etag": self.etag, "last_modified": self.last_modified}))
-        os.replace(tmp, self.memo)
+        atomic_write(self.memo, json.dumps({"etag": self.etag, "last_modified": self.last_modified}).encode(),
+                     sync_dir=False)
 
     def fetch_index(self) -> dict | None:
         """The verified index, or None when unchanged since the last poll (304)."""
@@ -168,11 +166,7 @@ class Puller:
                                 "bytes") from None
         if part.stat().st_size != size:
             raise PullError(f"{name}: got {part.stat().st_size} of {size} bytes; will resume")
-        h = hashlib.sha256()
-        with open(part, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        if h.hexdigest() != entry.get("sha256"):
+        if sha256_file(part)[1] != entry.get("sha256"):
             part.unlink()
             raise PullError(f"{name}: SHA-256 differs from the index; downloading again next poll")
         os.rename(part, final)

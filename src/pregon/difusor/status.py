@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .fsutil import atomic_write
+from ..durable import atomic_write
 
 
 def write_status(path: Path, status: dict) -> None:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from ..errors import InputError
 from . import packages as pk
+from .. import durable
 from . import pull, store
 from .config import Config, require
 from .push import Delivery, Pusher
@@ -36,7 +37,7 @@ class BlockResult:
 def _election(cfg: Config) -> str:
     if cfg.election:
         return cfg.election
-    st = store.read_json(cfg.state_file, {}) or {}
+    st = durable.read_json(cfg.state_file, {}) or {}
     if st.get("election"):
         return st["election"]
     raise InputError(f"{cfg.source or 'instituto.toml'}: no cut has been published yet and [instituto] election "
@@ -69,7 +70,7 @@ def block(cfg: Config, ident: str, reason: str, now: datetime, *, push: bool = T
     d = registry.block(ident, reason, now)
     res = _send(cfg, key, ident, "not-official", notice_text(d.nombre, cfg.name), now, push, pusher)
     registry.set_notice_sequence(ident, res.notice.sequence)
-    store.append_jsonl(cfg.journal, {"time": store.iso(now), "event": "blocked", "difusor": ident, "reason": reason,
+    durable.append_jsonl(cfg.journal, {"time": store.iso(now), "event": "blocked", "difusor": ident, "reason": reason,
                                      "notice_sequence": res.notice.sequence,
                                      "delivered": [x.result for x in res.deliveries]})
     return res
@@ -84,7 +85,7 @@ def unblock(cfg: Config, ident: str, now: datetime, *, push: bool = True, pusher
     d = registry.unblock(ident, now)
     res = _send(cfg, key, ident, "clear", f"{d.nombre} es nuevamente difusor oficial del PREP.", now, push, pusher)
     pk.request_full(cfg.work, f"difusor {ident} unblocked")
-    store.append_jsonl(cfg.journal, {"time": store.iso(now), "event": "unblocked", "difusor": ident,
+    durable.append_jsonl(cfg.journal, {"time": store.iso(now), "event": "unblocked", "difusor": ident,
                                      "notice_sequence": res.notice.sequence,
                                      "delivered": [x.result for x in res.deliveries]})
     return res

@@ -5,8 +5,9 @@ itself every 30 s; serve it to the operations room from any static server (it is
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
+
+from .. import durable
 
 _COLORS = {"ok": "#1b7f3b", "notice-shown": "#555", "lagging": "#b26a00", "headers": "#b26a00",
            "tampered": "#b00020", "down": "#b00020", "tls-error": "#b00020", "notice-missing": "#b00020"}
@@ -49,7 +50,5 @@ def render(rows: list[dict], *, generated: str, latest_corte: int | None, lag_li
 def write(path: Path, rows: list[dict], **kw) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-    tmp.write_text(render(rows, **kw), "utf-8")
-    os.replace(tmp, path)
+    durable.atomic_write(path, render(rows, **kw).encode("utf-8"))
     return path

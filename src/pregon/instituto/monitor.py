@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .. import durable
 from . import store
 from .packages import PackageRecord, published
 from .registry import Difusor
@@ -114,9 +115,14 @@ class Monitor:
         self._samples: dict[int, list[str]] = {}
         self._official_hashes: dict[tuple[int, str], str | None] = {}
         self._state_path = Path(self.cfg.observations).with_name("monitor-state.json")
-        saved = store.read_json(self._state_path, {}) or {}
+        # observations and alerts are the compliance record: a full disk keeps them in memory, never crashes
+        self._observations = durable.Log(self.cfg.observations, syslog_ident="pregon-monitor", fsync=False,
+                                         sort_keys=True)
+        self._alerts_log = durable.Log(Path(self.cfg.observations).with_name("alerts.jsonl"),
+                                       syslog_ident="pregon-monitor", fsync=False, sort_keys=True)
+        saved = durable.read_json(self._state_path, {}) or {}
         self.active_alerts = {k: set(v) for k, v in saved.get("alerts", {}).items()}
-        for o in store.read_jsonl(self.cfg.observations):
+        for o in durable.read_jsonl(self.cfg.observations):
             if o.get("status") not in ("ok",) and o.get("difusor"):
                 self.last_failure[o["difusor"]] = {"time": o.get("time"), "status": o.get("status"),
                                                    "error": o.get("error") or ",".join(o.get("tampered", []))}
@@ -172,9 +178,12 @@ class Monitor:
         async with httpx.AsyncClient(**kw) as client:
             obs = await asyncio.gather(*(self.observe(client, d, cuts) for d in difusores))
         for o in obs:
-            store.append_jsonl(self.cfg.observations, o.to_json())
+            self._observations.append(o.to_json())
             self._alerts(o)
-        store.write_json(self._state_path, {"alerts": {k: sorted(v) for k, v in self.active_alerts.items()}})
+        try:
+            durable.write_json(self._state_path, {"alerts": {k: sorted(v) for k, v in self.active_alerts.items()}})
+        except OSError as exc:
+            self.log(f"cannot save {self._state_path}: {exc.strerror or exc}; the alerts stay in memory")
         return list(obs)
 
     async def observe(self, client, d: Difusor, cuts: list[PackageRecord]) -> Observation:
@@ -289,15 +298,14 @@ class Monitor:
             self.alert(o, kind)
         for kind in sorted(before - kinds):
             self.log(f"resolved {o.difusor}: {kind}")
-            store.append_jsonl(self.cfg.observations.with_name("alerts.jsonl"),
-                               {"time": o.time, "difusor": o.difusor, "kind": kind, "state": "resolved"})
+            self._alerts_log.append({"time": o.time, "difusor": o.difusor, "kind": kind, "state": "resolved"})
         self.active_alerts[o.difusor] = kinds
 
     def alert(self, o: Observation, kind: str) -> None:
         detail = o.error or kind
         self.log(f"ALERT {o.difusor}: {kind}: {detail}")
-        store.append_jsonl(self.cfg.observations.with_name("alerts.jsonl"),
-                           {"time": o.time, "difusor": o.difusor, "kind": kind, "state": "firing", "detail": detail})
+        self._alerts_log.append({"time": o.time, "difusor": o.difusor, "kind": kind, "state": "firing",
+                                 "detail": detail}, level="warning", summary=f"ALERT {o.difusor}: {kind}: {detail}")
         if self.cfg.alert_command:
             env = {**os.environ, "PREGON_ALERT_DIFUSOR": o.difusor, "PREGON_ALERT_KIND": kind,
                    "PREGON_ALERT_DETAIL": detail, "PREGON_ALERT_TIME": o.time}

@@ -7,11 +7,11 @@ difusores' lag), and the addressees of a notice. Push and the pull index are bot
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .. import durable
 from ..package.build import build_notice
 from ..package.keys import SecretKey
 from . import store
@@ -52,26 +52,16 @@ class PackageRecord:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
-def sha256_file(path: Path) -> tuple[int, str]:
-    h = hashlib.sha256()
-    n = 0
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-            n += len(chunk)
-    return n, h.hexdigest()
-
-
 def package_name(election: str, sequence: int, kind: str) -> str:
     return f"{election}-{sequence:08d}-{kind}.tar.gz"
 
 
 def record(work: Path, rec: PackageRecord) -> None:
-    store.append_jsonl(Path(work) / "published.jsonl", rec.to_json())
+    durable.append_jsonl(Path(work) / "published.jsonl", rec.to_json())
 
 
 def published(work: Path) -> list[PackageRecord]:
-    recs = [PackageRecord.from_json(d) for d in store.read_jsonl(Path(work) / "published.jsonl")]
+    recs = [PackageRecord.from_json(d) for d in durable.read_jsonl(Path(work) / "published.jsonl")]
     return sorted(recs, key=lambda r: r.sequence)
 
 
@@ -105,7 +95,7 @@ def pending_for(records: list[PackageRecord], ident: str, last_ok: int | None,
 
 def request_full(work: Path, reason: str) -> None:
     """Ask the scheduler to make its next cut a full package (a difusor must resynchronise)."""
-    store.append_jsonl(Path(work) / "full-requests.jsonl", {"reason": reason, "time": store.iso(store.utc_now())})
+    durable.append_jsonl(Path(work) / "full-requests.jsonl", {"reason": reason, "time": store.iso(store.utc_now())})
 
 
 def make_notice(*, work: Path, packages_dir: Path, key: SecretKey, election: str, issuer: str, notice_type: str,
@@ -116,7 +106,7 @@ def make_notice(*, work: Path, packages_dir: Path, key: SecretKey, election: str
     out = packages_dir / package_name(election, seq, "notice")
     build_notice(key=key, sequence=seq, election=election, notice_type=notice_type, message=message,
                  created=created, out=out, to=to, issuer=issuer)
-    size, digest = sha256_file(out)
+    size, digest = durable.sha256_file(out)
     rec = PackageRecord(sequence=seq, kind="notice", file=str(out), bytes=size, sha256=digest,
                         published=store.iso(published_at), election=election, to=tuple(to),
                         notice_type=notice_type)

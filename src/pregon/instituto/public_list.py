@@ -15,6 +15,7 @@ import os
 import shutil
 from pathlib import Path
 
+from .. import durable
 from .registry import Registry
 
 PAGE = "difusores/index.html"
@@ -75,7 +76,5 @@ def write_public_list(site: str | os.PathLike, registry: Registry, *, corte: tup
             e["logo"] = name
         entries.append(e)
     page = site / PAGE
-    tmp = page.with_name(".index.html.tmp")
-    tmp.write_text(render_page(entries, seq, instant), "utf-8")
-    os.replace(tmp, page)
+    durable.atomic_write(page, render_page(entries, seq, instant).encode("utf-8"), sync_dir=False)
     return [e["id"] for e in entries]

@@ -30,6 +30,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from .. import durable
 from ..package.keys import SecretKey
 from .packages import PackageRecord
 from . import store
@@ -60,15 +61,14 @@ def build_index(records: list[PackageRecord], *, election: str, issuer: str, upd
 
 
 def _replace(path: Path, data: bytes, min_mtime_ns: int | None = None) -> None:
-    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-    with open(tmp, "wb") as f:
+    """`data` replaces `path` whole; with a modification time of at least `min_mtime_ns` (an index's
+    Last-Modified must never go backwards for a puller's If-Modified-Since)."""
+    with durable.atomic_file(path) as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    if min_mtime_ns is not None:
-        ns = max(time.time_ns(), min_mtime_ns)
-        os.utime(tmp, ns=(ns, ns))
-    os.replace(tmp, path)
+        if min_mtime_ns is not None:
+            f.flush()
+            ns = max(time.time_ns(), min_mtime_ns)
+            os.utime(f.fileno(), ns=(ns, ns))
 
 
 def publish(pull_dir: Path, records: list[PackageRecord], *, key: SecretKey, election: str, issuer: str,

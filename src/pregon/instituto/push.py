@@ -22,6 +22,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .. import durable
 from . import store
 from .config import PushConfig
 from .packages import PackageRecord, pending_for
@@ -77,7 +78,9 @@ class Pusher:
         self._client_key = None
         self.work = Path(work) if work is not None else None  # where to ask the scheduler for a full package
         self._resync_asked: dict[str, int] = {}
-        for e in store.read_jsonl(self.log_path):
+        # a full disk must not lose a delivery's record nor stop the round (durable.Log keeps it in memory)
+        self._log = durable.Log(self.log_path, syslog_ident="pregon-instituto", fsync=False, sort_keys=True)
+        for e in durable.read_jsonl(self.log_path):
             if e.get("result") == "ok":
                 d, s = e["difusor"], int(e["sequence"])
                 self.last_ok[d] = max(self.last_ok.get(d, 0), s)
@@ -122,7 +125,10 @@ class Pusher:
             self._resync_asked[d.id] = latest
             from .packages import request_full
 
-            request_full(self.work, f"difusor {d.id} holds tree {self.tree_seq.get(d.id)}; no delta applies")
+            try:
+                request_full(self.work, f"difusor {d.id} holds tree {self.tree_seq.get(d.id)}; no delta applies")
+            except OSError:
+                del self._resync_asked[d.id]  # the disk refused the request: ask again next round
 
     async def deliver(self, d: Difusor, todo: list[PackageRecord]) -> list[Delivery]:
         out: list[Delivery] = []
@@ -130,7 +136,7 @@ class Pusher:
             delivery = await self._with_retries(d, rec)
             out.append(delivery)
             entry = {**delivery.to_json(), "kind": rec.kind}
-            store.append_jsonl(self.log_path, entry)
+            self._log.append(entry)
             if delivery.result != "ok":
                 break  # later packages may depend on this one; the next round starts again from here
             self.last_ok[d.id] = max(self.last_ok.get(d.id, 0), rec.sequence)
@@ -190,7 +196,7 @@ class Pusher:
                 remote_dir = d.transfer.path.rstrip("/") or "/"
                 tmp = f"{remote_dir}/.{rec.name}.part"
                 final = f"{remote_dir}/{rec.name}"
-                await sftp.put(rec.file, tmp)
+                await sftp.put(rec.file, tmp, preserve=True)  # its time: the receiver tells a finished copy
                 try:
                     await sftp.posix_rename(tmp, final)
                 except asyncssh.SFTPOpUnsupported:
@@ -204,9 +210,7 @@ class Pusher:
         key = " ".join(d.transfer.host_key.split()[:2])
         text = f"{host_alias(d)} {key}\n"
         if not p.exists() or p.read_text() != text:
-            tmp = p.with_name(p.name + f".tmp{os.getpid()}")
-            tmp.write_text(text)
-            os.replace(tmp, p)
+            durable.atomic_write(p, text.encode(), sync_dir=False)
         return p
 
     def ssh_command(self, d: Difusor) -> list[str]:
@@ -226,7 +230,7 @@ class Pusher:
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         dest = f"{d.transfer.user}@{host}:{d.transfer.path.rstrip('/')}/"
-        argv = [self.rsync, "--timeout", str(int(max(1, self.cfg.timeout_seconds))), "--chmod=F644",
+        argv = [self.rsync, "--timeout", str(int(max(1, self.cfg.timeout_seconds))), "--chmod=F644", "--times",
                 "-e", shlex.join(self.ssh_command(d)), rec.file, dest]
         proc = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL,
                                                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

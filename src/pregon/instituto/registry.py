@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .. import durable
 from ..configschema import TABLE, B, I, L, S, check, nullable
 from ..errors import InputError
 
@@ -245,15 +246,6 @@ def validate(d: Difusor, where: str = "difusor") -> Difusor:
     return d
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 class Registry:
     """The directory of difusor records."""
 
@@ -293,7 +285,7 @@ class Registry:
         validate(d, f"difusor {d.id!r}")
         self.root.mkdir(parents=True, exist_ok=True)
         data = (json.dumps(d.to_json(), ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
-        _atomic_write(self._path(d.id), data)
+        durable.atomic_write(self._path(d.id), data)
 
     def add(self, d: Difusor, logo: bytes | None = None) -> Difusor:
         validate(d, f"difusor {d.id!r}")
@@ -302,7 +294,7 @@ class Registry:
         if logo is not None:
             text = check_logo(logo, f"difusor {d.id!r}: logo")
             self.root.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.logo_path(d.id), text.encode("utf-8"))
+            durable.atomic_write(self.logo_path(d.id), text.encode("utf-8"))
             d.logo = True
         self.save(d)
         return d

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
 
+from .. import durable
 from ..errors import InputError
 from . import drops
 from . import packages as pk
@@ -119,14 +120,21 @@ class Scheduler:
         self.render_jobs = render_jobs
         self._tasks: set[asyncio.Task] = set()
         cfg.work.mkdir(parents=True, exist_ok=True)
-        self.state = store.read_json(cfg.state_file, {}) or {}
+        self.state = durable.read_json(cfg.state_file, {}) or {}
+        self._source_trouble = False  # [source] dir could not be listed at the last look
+        self._unsettled = False  # the last recorded cut not yet shown everywhere (a disk refused it): settle()
+        # the journal never raises: a full disk is journaled when it can be, and syslogged at once
+        self._journal = durable.Log(cfg.journal, syslog_ident="pregon-instituto", fsync=False, sort_keys=True,
+                                    echo=lambda text: self.log(text))
 
     # --- journal ----------------------------------------------------------------------------------------
 
     def journal(self, event: str, **fields) -> None:
         entry = {"time": store.iso(self.clock.now()), "event": event, **fields}
-        store.append_jsonl(self.cfg.journal, entry)
-        self.log(f"{event}: " + ", ".join(f"{k}={v}" for k, v in fields.items()))
+        text = f"{event}: " + ", ".join(f"{k}={v}" for k, v in fields.items())
+        level = "error" if event in ("cut-failed", "cut-abandoned", "drop-refused", "disk") else "info"
+        self._journal.append(entry, level=level, summary=text if level == "error" else None)
+        self.log(text)
 
     # --- the loop -----------------------------------------------------------------------------------------
 
@@ -159,6 +167,8 @@ class Scheduler:
 
     async def cut_with_retries(self, k: int, instant: datetime, final: bool = False) -> bool:
         for attempt in range(self.cfg.cut_retries + 1):
+            if self._unsettled:
+                await asyncio.to_thread(self.settle)
             try:
                 rec = await asyncio.to_thread(self.cut, k, instant, final)
                 self.log(f"cut {k} ({instant.isoformat()}): package {rec.sequence} {rec.kind}, {rec.bytes} bytes")
@@ -186,8 +196,12 @@ class Scheduler:
         corte = engine.corte(instant, k, final)
         t1 = time.perf_counter()
         site, prev_site = self._new_site(k)
-        report = _render(render, corte, site, prev_site, self.render_jobs)
-        write_public_list(site, self.registry)
+        try:
+            report = _render(render, corte, site, prev_site, self.render_jobs)
+            write_public_list(site, self.registry)
+        except BaseException:
+            shutil.rmtree(site, ignore_errors=True)  # a half-written site must not fill a full disk further
+            raise
         t2 = time.perf_counter()
         return self._publish(k, instant, final, site, prev_site, corte_s=t1 - t0, render_s=t2 - t1,
                              site_written=getattr(report, "written", None))
@@ -211,7 +225,7 @@ class Scheduler:
 
         cfg = self.cfg
         t2 = time.perf_counter()
-        requests = len(store.read_jsonl(cfg.work / "full-requests.jsonl"))
+        requests = len(durable.read_jsonl(cfg.work / "full-requests.jsonl"))
         full = (prev_site is None or self.state.get("sequence") is None
                 or (k - int(self.state.get("full_cut", 0))) >= cfg.full_every
                 or requests > int(self.state.get("full_requests", 0)))
@@ -219,33 +233,67 @@ class Scheduler:
         kind = "full" if full else "delta"
         election = cfg.election or election or read_identity(site).election
         out = cfg.packages / pk.package_name(election, seq, kind)
-        cfg.packages.mkdir(parents=True, exist_ok=True)
-        built = build_package(site, key=self.key, sequence=seq, out=out, election=election, issuer=cfg.name,
-                              instant=instant, corte_sequence=k,
-                              base=None if full else self._base(prev_site),
-                              base_sequence=None if full else int(self.state["sequence"]), ttl=cfg.ttl)
-        t3 = time.perf_counter()
-        size, digest = pk.sha256_file(out)
-        rec = pk.PackageRecord(sequence=seq, kind=kind, file=str(out), bytes=size, sha256=digest,
-                               published=store.iso(self.clock.now()), election=election, corte_sequence=k,
-                               corte_instant=instant.isoformat(),
-                               base_sequence=None if full else int(self.state["sequence"]), site=str(site))
-        pk.record(cfg.work, rec)
-        # the official site and the pull directory now show this cut
-        self._swap_official(site)
-        if cfg.pull_dir is not None:
-            pull.publish(cfg.pull_dir, pk.published(cfg.work), key=self.key, election=election, issuer=cfg.name,
-                         updated=self.clock.now())
+        try:
+            cfg.packages.mkdir(parents=True, exist_ok=True)
+            built = build_package(site, key=self.key, sequence=seq, out=out, election=election, issuer=cfg.name,
+                                  instant=instant, corte_sequence=k,
+                                  base=None if full else self._base(prev_site),
+                                  base_sequence=None if full else int(self.state["sequence"]), ttl=cfg.ttl)
+            t3 = time.perf_counter()
+            # the package's time is its corte's: a copy renamed into a difusor's inbox then has a change time
+            # past its modification time, which tells the receiver it is whole (difusor/inbox.py)
+            os.utime(out, (instant.timestamp(), instant.timestamp()))
+            size, digest = durable.sha256_file(out)
+            rec = pk.PackageRecord(sequence=seq, kind=kind, file=str(out), bytes=size, sha256=digest,
+                                   published=store.iso(self.clock.now()), election=election, corte_sequence=k,
+                                   corte_instant=instant.isoformat(),
+                                   base_sequence=None if full else int(self.state["sequence"]), site=str(site))
+            pk.record(cfg.work, rec)  # the commit point: a recorded package is published
+        except BaseException:
+            self._discard(out, site)
+            raise
         self.state.update(cut=k, sequence=seq, site=str(site), instant=instant.isoformat(), election=election,
                           package=str(out))
         if full:
             self.state.update(full_cut=k, full_requests=requests)
-        store.write_json(cfg.state_file, self.state)
+        self.settle()
         extra = {name: (round(v, 3) if isinstance(v, float) else v) for name, v in timings.items()}
         self.journal("cut", cut=k, instant=instant.isoformat(), final=final, sequence=seq, kind=kind,
                      bytes=size, files=len(built.manifest.files), carried=len(built.carried),
                      package_s=round(t3 - t2, 3), **extra)
         return rec
+
+    def settle(self) -> bool:
+        """Make the official site, the pull index and the saved state show the last recorded cut. A disk that
+        refuses any of it is journaled and the next cut (or the next drop round) settles again; until then the
+        previous official site and index stay as they were, whole."""
+        cfg = self.cfg
+        try:
+            if self.state.get("site"):
+                self._swap_official(Path(self.state["site"]))
+            if cfg.pull_dir is not None and self.state.get("sequence") is not None:
+                pull.publish(cfg.pull_dir, pk.published(cfg.work), key=self.key, election=self.state["election"],
+                             issuer=cfg.name, updated=self.clock.now())
+            durable.write_json(cfg.state_file, self.state)
+        except OSError as exc:
+            self._unsettled = True
+            self.journal("disk", error=f"{exc.strerror or exc} ({exc.filename or cfg.work})",
+                         detail=f"cut {self.state.get('cut')} is recorded; the official site, pull index or state "
+                                "will be brought up to it at the next cut")
+            return False
+        if self._unsettled:
+            self._unsettled = False
+            self.journal("disk-recovered", cut=self.state.get("cut"))
+        return True
+
+    def _discard(self, out: Path, site: Path) -> None:
+        """What a failed cut left (a partial package, its site): gone, so a full disk is not made fuller."""
+        try:
+            out.unlink(missing_ok=True)
+            if site.exists() and str(site) != self.state.get("site"):
+                shutil.rmtree(site, ignore_errors=True)
+        except OSError:
+            pass
 
     # --- cortes dropped by the institute's own PREP system -------------------------------------------------
 
@@ -259,20 +307,32 @@ class Scheduler:
         self.journal("started", resume_after_cut=int(self.state.get("cut", 0)), source=src.kind, dir=str(src.dir))
         poll = timedelta(seconds=src.poll_seconds)
         while max_cuts is None or done < max_cuts:
-            if self.cfg.start is None or self.clock.now() >= self.cfg.start:
-                for drop in await asyncio.to_thread(drops.scan, src):
-                    if handled.get(drop.name) == drop.signature:
-                        continue
-                    rec = await self._take(drop)
-                    if rec is None and drop.name not in handled:
-                        continue  # failed for a passing reason (disk, I/O): looked at again next round
-                    if rec is not None:
-                        done += 1
-                        self.distribute()
-                        if self.cfg.end is not None and datetime.fromisoformat(rec.corte_instant) >= self.cfg.end:
-                            max_cuts = done
-                    if max_cuts is not None and done >= max_cuts:
-                        break
+            if self._unsettled:
+                await asyncio.to_thread(self.settle)
+            try:
+                found = await asyncio.to_thread(drops.scan, src) if (
+                    self.cfg.start is None or self.clock.now() >= self.cfg.start) else []
+            except OSError as exc:  # the drop directory unreadable (permissions, I/O): say so, look again
+                if not self._source_trouble:
+                    self.journal("source-unreadable", dir=str(src.dir), error=exc.strerror or str(exc))
+                self._source_trouble, found = True, []
+            else:
+                if self._source_trouble:
+                    self.journal("source-readable", dir=str(src.dir))
+                self._source_trouble = False
+            for drop in found:
+                if handled.get(drop.name) == drop.signature:
+                    continue
+                rec = await self._take(drop)
+                if rec is None and drop.name not in handled:
+                    continue  # failed for a passing reason (disk, I/O): looked at again next round
+                if rec is not None:
+                    done += 1
+                    self.distribute()
+                    if self.cfg.end is not None and datetime.fromisoformat(rec.corte_instant) >= self.cfg.end:
+                        max_cuts = done
+                if max_cuts is not None and done >= max_cuts:
+                    break
             if self.cfg.end is not None and self.clock.now() >= self.cfg.end + self.cfg.cadence:
                 break
             if max_cuts is not None and done >= max_cuts:
@@ -300,7 +360,7 @@ class Scheduler:
 
     def _handled(self, drop: drops.Drop) -> None:
         self.state.setdefault("drops", {})[drop.name] = drop.signature
-        store.write_json(self.cfg.state_file, self.state)
+        self.settle()
 
     def cut_drop(self, k: int, drop: drops.Drop) -> pk.PackageRecord:
         """Cut k from one drop: a database drop is recounted and rendered; a site drop is copied unmodified
@@ -348,13 +408,7 @@ class Scheduler:
 
     def _swap_official(self, site: Path) -> None:
         link = self.cfg.work / "official"
-        tmp = link.with_name(f".official.new.{os.getpid()}")
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        os.symlink(os.path.relpath(site, link.parent), tmp)
-        os.replace(tmp, link)
+        durable.swap_symlink(link, os.path.relpath(site, link.parent))
 
     # --- distribution -----------------------------------------------------------------------------------------
 
@@ -366,8 +420,13 @@ class Scheduler:
 
     async def _distribute(self) -> None:
         t0 = time.perf_counter()
-        records = pk.published(self.cfg.work)
-        deliveries = await self.pusher.push_all(self.registry.active(), records)
+        try:
+            records = pk.published(self.cfg.work)
+            deliveries = await self.pusher.push_all(self.registry.active(), records)
+        except Exception as exc:  # a round that fails (the disk, the registry) is journaled; the next cut retries
+            detail = str(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
+            self.journal("distribute-failed", error=detail)
+            return
         if deliveries:
             ok = sum(1 for d in deliveries if d.result == "ok")
             failed = sorted({d.difusor for d in deliveries if d.result != "ok"})

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..durable import sha256_file
 from ..errors import InputError
 from . import bundle as bundle_mod
 from . import data, render
@@ -128,7 +129,7 @@ def _overlaps(f: dict, start: datetime, end: datetime) -> bool:
 
 def build(opts: Options, *, note=lambda m: None) -> Result:
     from ..analytics import analyze
-    from ..difusor.journal import read_journal
+    from ..durable import read_jsonl
 
     cfg, registro = data.load_settings(opts.config, opts.registro)
     start, end = _period(opts, cfg)
@@ -155,7 +156,7 @@ def build(opts: Options, *, note=lambda m: None) -> Result:
                      site_hosts=(cfg.serve.server_name,) if cfg.serve.server_name != "_" else (),
                      workers=opts.workers)
     report.definitions = spanish_definitions(report.parameters)
-    entries = list(read_journal(cfg.journal))
+    entries = read_jsonl(cfg.journal)
     cuts = data.published_cuts(entries, start, end, archive=cfg.archive)
     incidents = data.incidents_of(entries, start, end, cfg.tz)
     counts = data.journal_summary(entries, start, end)
@@ -175,7 +176,7 @@ def build(opts: Options, *, note=lambda m: None) -> Result:
     name = f"logs-{_stamp(start, cfg.tz)}-{_stamp(end, cfg.tz)}"
     bundle_path = out / f"{name}.tar.gz"
     bundled = bundle_mod.write_bundle(in_period, bundle_path, dirname=name, mtime=int(end.timestamp()))
-    bundle_sha = bundle_mod.sha256_file(bundle_path)
+    bundle_sha = sha256_file(bundle_path)[1]
     bundle_mod.write_sums(out / "SHA256SUMS", [(bundle_path.name, bundle_sha)] + [(b.member, b.sha256) for b in bundled])
     log_rows = []
     for b in bundled:

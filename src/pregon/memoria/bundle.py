@@ -26,14 +26,6 @@ class BundledLog:
     sha256: str
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def member_names(paths, dirname: str) -> list[tuple[Path, str]]:
     """(source, member) with unique member names: the file name, prefixed by its parent's name on a clash."""
     paths = [Path(p) for p in paths]

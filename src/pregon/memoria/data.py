@@ -1,7 +1,7 @@
 """What the memoria técnica says, gathered as plain data: registration, period, cuts, incidents, figures.
 
     cfg, registro = load_settings(Path("difusor.toml"), registro_file=None)
-    entries = list(read_journal(cfg.journal))
+    entries = read_jsonl(cfg.journal)
     cuts = published_cuts(entries, start, end, archive=cfg.archive)
     incidents = incidents_of(entries, start, end)
 

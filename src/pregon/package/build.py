@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .errors import PackageRefused
-from .fsio import atomic_file
+from ..durable import atomic_file
 from .keys import PublicKey, SecretKey
 from .limits import DEFAULT_LIMITS, Limits
 from .manifest import (MANIFEST_NAME, NOTICE_TYPES, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME, FileEntry,

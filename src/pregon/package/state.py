@@ -14,7 +14,6 @@ On disk (STATE/):
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .errors import PackageRefused
-from .fsio import atomic_file, fsync_dir
+from ..durable import atomic_write, fsync_dir, locked
 from .keys import PublicKey, parse_public_key
 from .limits import Limits
 from .manifest import FileEntry, Notice, canonical_json, format_time, parse_manifest, parse_time
@@ -153,21 +152,6 @@ def load_state(state_dir: str | os.PathLike | None) -> TrustedState:
     return replace(st, files=m.file_map, manifest_bytes=mbytes)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    with atomic_file(path, 0o600) as f:
-        f.write(data)
-
-
-@contextlib.contextmanager
-def _locked(d: Path):
-    fd = os.open(d / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
 def commit_state(state_dir: str | os.PathLike, verified: "Verified") -> TrustedState:
     """Record `verified` as applied. Call it after the new release is live, so a crash in between makes
     the same package acceptable again instead of leaving a state that claims a cut nobody serves.
@@ -177,7 +161,7 @@ def commit_state(state_dir: str | os.PathLike, verified: "Verified") -> TrustedS
     """
     d = Path(state_dir)
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with _locked(d):
+    with locked(d / _LOCK):
         current = load_state(d)
         seen = verified.state
         if (current.sequence, current.tree, current.election) != (seen.sequence, seen.tree, seen.election):
@@ -193,9 +177,9 @@ def commit_state(state_dir: str | os.PathLike, verified: "Verified") -> TrustedS
             mdir.mkdir(exist_ok=True, mode=0o700)
             name = f"{hashlib.sha256(new.manifest_bytes).hexdigest()}.json"
             if not (mdir / name).exists():
-                _write_atomic(mdir / name, new.manifest_bytes)
+                atomic_write(mdir / name, new.manifest_bytes, 0o600, sync_dir=False)
                 fsync_dir(mdir)
-        _write_atomic(d / STATE_FILE, canonical_json(new.to_json()))
+        atomic_write(d / STATE_FILE, canonical_json(new.to_json()), 0o600, sync_dir=False)
         fsync_dir(d)
         if mdir.is_dir():
             for p in mdir.iterdir():

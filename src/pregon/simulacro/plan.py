@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ..configschema import B, I, L, N, S, T, Many
+from ..configschema import check as check_schema
 from ..errors import InputError
 
 MARKER = "simulacro.toml"
@@ -215,17 +217,40 @@ def prepare_out(plan: Plan) -> None:
         (out / f).unlink(missing_ok=True)
 
 
+_COUNT = I(0)
+SIMULACION_SCHEMA = {  # simulacion.toml, as 'pregon simulate election' and 'pregon simulate replay' write it
+    "simulacion": {"preset": S(nonempty=True), "seed": I(0), "scale": N(0), "generador": S(), "actas": _COUNT,
+                   "casillas": _COUNT, "fuentes": L},
+    "timeline": {"timezone": S(nonempty=True), "cierre_casillas": T, "inicio_publicacion": T,
+                 "fin_publicacion": T, "corte_de_la_base": T, "cadencia_minutos": N(1, 1440),
+                 "primera_verificacion": T, "ultima_verificacion": T},
+    "eleccion": Many({"clave": S(nonempty=True), "nombre": S(), "actas_esperadas": _COUNT,
+                      "actas_en_feed": _COUNT, "actas_nunca_llegan": _COUNT, "sin_acta": _COUNT,
+                      "todos_ilegibles": _COUNT, "algun_ilegible": _COUNT, "excede_lista_nominal": _COUNT,
+                      "fuera_catalogo": _COUNT, "llegan_al_corte_sin_hora": _COUNT,
+                      "hora_posterior_al_corte": _COUNT, "final": B, "encabezado": L}),
+}
+
+
+def read_simulacion(path: Path) -> dict:
+    """simulacion.toml, checked against its schema (one line per wrong key, never a traceback)."""
+    try:
+        data = tomllib.loads(Path(path).read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from None
+    check_schema(data, SIMULACION_SCHEMA, str(path))
+    return data
+
+
 def timeline(directory: Path) -> dict:
     """An election directory's [timeline] (simulacion.toml): publication start and end, and whether the
     databases a replay was made from are each a último corte."""
     path = Path(directory) / "simulacion.toml"
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        data = read_simulacion(path)
     except FileNotFoundError:
         raise InputError(f"--election {directory}: no simulacion.toml; make the directory with 'pregon simulate "
                          "replay' or 'pregon simulate election'") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML ({exc})") from None
     tl = data.get("timeline", {})
     try:
         start, end = (t if isinstance(t, datetime) else datetime.fromisoformat(str(t))
@@ -244,20 +269,17 @@ def write_election(plan: Plan, log=lambda m: None) -> None:
     same = False
     if sim_toml.exists():
         try:
-            s = tomllib.loads(sim_toml.read_text("utf-8"))["simulacion"]
-            same = (s.get("preset"), int(s.get("seed")), float(s.get("scale"))) == (plan.preset, plan.seed,
-                                                                                  float(plan.scale))
-        except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError):
-            same = False
+            s = read_simulacion(sim_toml).get("simulacion", {})
+            same = (s.get("preset"), s.get("seed"), s.get("scale")) == (plan.preset, plan.seed, float(plan.scale))
+        except InputError:
+            same = False  # not ours, or damaged: made again
     if not same:
         from ..simulate import generate, write
 
         shutil.rmtree(plan.election, ignore_errors=True)
         log(f"generando la elección sintética {plan.preset} (semilla {plan.seed}, escala {plan.scale:g})…")
         write(generate(plan.preset, seed=plan.seed, scale=plan.scale), plan.election)
-    tl = tomllib.loads(sim_toml.read_text("utf-8"))["timeline"]
-    start = tl["inicio_publicacion"]
-    plan.start = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+    plan.start = timeline(plan.election)["start"]
 
 
 def _copy_election(plan: Plan, log) -> None:

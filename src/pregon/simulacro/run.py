@@ -35,6 +35,7 @@ from pathlib import Path
 
 from ..instituto import dashboard
 from ..instituto import packages as pk
+from .. import durable
 from ..instituto import store
 from ..instituto.config import load_config
 from ..instituto.monitor import Monitor, summarize
@@ -257,25 +258,6 @@ class DifusorSeen:
     incidents: list = field(default_factory=list)  # (virtual time, event, detail)
     pending_recovery: str | None = None
     down: bool = False
-
-
-def _read_new(path: Path, offset: int) -> tuple[list[dict], int]:
-    try:
-        with open(path, "rb") as f:
-            f.seek(offset)
-            data = f.read()
-    except FileNotFoundError:
-        return [], offset
-    end = data.rfind(b"\n")
-    if end < 0:
-        return [], offset
-    out = []
-    for line in data[:end].splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue
-    return out, offset + end + 1
 
 
 def _percent(site: str | None) -> tuple[str | None, str | None]:
@@ -532,7 +514,7 @@ class Simulacro:
 
     async def _monitor_round(self) -> None:
         await self.monitor.round()
-        rows = summarize(store.read_jsonl(self.cfg.monitor.observations), self.monitor.registry.all())
+        rows = summarize(durable.read_jsonl(self.cfg.monitor.observations), self.monitor.registry.all())
         cuts = self.monitor.cuts()
         dashboard.write(self.cfg.monitor.dashboard, rows, generated=store.iso(self.clock.now()) + " (hora simulada)",
                         latest_corte=cuts[-1].corte_sequence if cuts else None, lag_limit=self.plan.lag_limit_real)
@@ -598,7 +580,7 @@ class Simulacro:
             self.cuts.append(CutSeen(r.corte_sequence, r.sequence, r.kind, datetime.fromisoformat(r.corte_instant),
                                      datetime.fromisoformat(r.published), pct, clave, shown_at=time.time()))
         for s in self.seen.values():
-            entries, s.offset = _read_new(s.journal, s.offset)
+            entries, s.offset = durable.read_new_jsonl(s.journal, s.offset)
             for e in entries:
                 self._journal_event(s, e)
         slot = self.plan.slot_seconds
@@ -727,10 +709,10 @@ class Simulacro:
 
     def _summarize(self, memorias: dict) -> dict:
         self._poll_progress(final=True)
-        inst = store.read_jsonl(self.cfg.journal)
+        inst = durable.read_jsonl(self.cfg.journal)
         recs = [r for r in pk.published(self.cfg.work) if r.kind != "notice"]
-        deliveries = store.read_jsonl(self.cfg.deliveries)
-        obs = store.read_jsonl(self.cfg.monitor.observations)
+        deliveries = durable.read_jsonl(self.cfg.deliveries)
+        obs = durable.read_jsonl(self.cfg.monitor.observations)
         mon = {r["difusor"]: r for r in summarize(obs)}
         last = recs[-1] if recs else None
         out = {"preset": self.plan.preset, "election": str(self.plan.source or ""), "scale": self.plan.scale,
