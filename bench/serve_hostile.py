@@ -30,9 +30,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _common import machine  # noqa: E402
-from difusor.kit import Institute, make_config  # noqa: E402
 from pregon.serve.limits import ClientLimits  # noqa: E402
-from serve.hostile_kit import BIG, Hostile, Server, publish, server_rss_mb  # noqa: E402
+from serve.hostile_kit import BIG, Hostile, Server, served_site, server_rss_mb  # noqa: E402
 from serve.servers_kit import get, world_readable_tmp  # noqa: E402
 
 PATHS = ["/", "/json/main.json", "/distrito/03/", "/assets/logo.svg"]
@@ -107,12 +106,7 @@ def main():
     limits = replace(ClientLimits(), **given)
     base = world_readable_tmp("pregon-bench-hostile-")
     try:
-        inst = Institute(base / "institute")
-        cfg = make_config(base / "difusor", inst)
-        publish(cfg, pages=20)
-        toml = base / "difusor.toml"
-        pub = inst.write_public_key(base / "instituto.pub")
-        toml.write_text(f'[difusor]\nroot = "{cfg.root}"\npublic_keys = ["{pub}"]\n')
+        cfg, toml = served_site(base, pages=20)
         rows: dict[str, list] = {"quiet": [], "hostile": []}
         seen: dict = {}
         with Server(toml, workers=args.workers, access_log=base / "access.log", **given) as srv:

@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from difusor.kit import T0, make_site
+from difusor.kit import T0, Institute, make_config, make_site
 from serve.servers_kit import Embedded, free_port
 
 BIG = "/big.bin"  # 1 MB: a response far over the server's write-buffer mark (and still cached)
@@ -28,6 +28,17 @@ def publish(cfg, pages: int = 5) -> None:
     make_site(release, 1, T0, pages=pages)
     (release / BIG.lstrip("/")).write_bytes(bytes(range(256)) * (1_000_000 // 256))
     cfg.current.symlink_to(release.relative_to(cfg.current.parent))
+
+
+def served_site(base: Path, pages: int, institute: Path | None = None):
+    """A difusor under `base` with a published release (see publish), and its difusor.toml: (cfg, toml)."""
+    inst = Institute(institute or base / "institute")
+    cfg = make_config(base / "difusor", inst)
+    publish(cfg, pages=pages)
+    toml = base / "difusor.toml"
+    pub = inst.write_public_key(base / "instituto.pub")
+    toml.write_text(f'[difusor]\nroot = "{cfg.root}"\npublic_keys = ["{pub}"]\n')
+    return cfg, toml
 
 
 class Server(Embedded):

@@ -20,7 +20,7 @@ from pregon.analytics.logparse import parse_line
 from pregon.cli import main
 from pregon.serve import embedded
 from pregon.serve.limits import ClientLimits
-from serve.hostile_kit import (BIG, Hostile, Server, connect, publish, read_response, request, response, rss_mb,
+from serve.hostile_kit import (BIG, Hostile, Server, connect, read_response, request, response, rss_mb, served_site,
                                until_closed)
 from serve.servers_kit import Nginx, cleanup, get, world_readable_tmp
 from toolcheck import require_tool
@@ -33,12 +33,7 @@ def site(tmp_path):
     """A published release with a 1 MB file, and a difusor.toml for `pregon difusor serve`."""
     base = world_readable_tmp("pregon-hostile-")
     try:
-        inst = Institute(tmp_path / "inst")
-        cfg = make_config(base / "difusor", inst)
-        publish(cfg, pages=2)
-        toml = base / "difusor.toml"
-        pub = inst.write_public_key(base / "instituto.pub")
-        toml.write_text(f'[difusor]\nroot = "{cfg.root}"\npublic_keys = ["{pub}"]\n')
+        cfg, toml = served_site(base, pages=2, institute=tmp_path / "inst")
         yield cfg, toml, base
     finally:
         cleanup(base)
