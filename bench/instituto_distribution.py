@@ -33,8 +33,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 import _common  # noqa: E402
 from instituto.sshkit import Sshd, keygen  # noqa: E402
 
-from pregon.instituto import packages as pk  # noqa: E402
 from pregon import durable  # noqa: E402
+from pregon.instituto import packages as pk  # noqa: E402
 from pregon.instituto.config import PushConfig, load_config  # noqa: E402
 from pregon.instituto.push import Pusher  # noqa: E402
 from pregon.instituto.registry import Contact, Difusor, Transfer  # noqa: E402

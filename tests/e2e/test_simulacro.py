@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from toolcheck import require_tool
-from pregon.instituto import packages as pk
 from pregon import durable
+from pregon.instituto import packages as pk
 from pregon.package import EMPTY_STATE, load_public_key, read_unverified
 from pregon.package.verify import check_signature
 from pregon.simulacro.faults import parse_all

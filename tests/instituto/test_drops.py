@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from instituto.kit import START
-from pregon.errors import InputError
 from pregon import durable
+from pregon.errors import InputError
 from pregon.instituto import drops
 from pregon.instituto import packages as pk
 from pregon.instituto.config import config_from_dict, load_config

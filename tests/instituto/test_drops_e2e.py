@@ -16,10 +16,10 @@ from difusor.test_pull import Server
 from instituto.kit import START, difusor, public_key
 from instituto.test_drops import LATE, files_of, institute, vendor_site, write_dir, zipped
 from instituto.test_e2e import Side, monitor
+from pregon import durable
 from pregon.cli import main
 from pregon.difusor.pull import PullConfig, Puller
 from pregon.instituto import packages as pk
-from pregon import durable
 from pregon.instituto.config import load_config
 from pregon.instituto.registry import Registry
 from pregon.instituto.scheduler import ManualClock, Scheduler

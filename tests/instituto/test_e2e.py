@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 from toolcheck import require_tool
 from instituto.kit import START, difusor, institute, load, public_key, simulate
+from pregon import durable
 from pregon.cli import main
 from pregon.difusor.config import load_config as load_difusor
 from pregon.difusor.pipeline import Receiver
 from pregon.instituto import packages as pk
-from pregon import durable
 from pregon.instituto.registry import Registry
 from pregon.instituto.scheduler import ManualClock, Scheduler
 from serve.servers_kit import Embedded, free_port

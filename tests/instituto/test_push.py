@@ -14,8 +14,8 @@ from toolcheck import require_tool
 from instituto.kit import difusor
 from instituto.sshkit import keygen
 from difusor.kit import T0, Institute, make_config
-from pregon.difusor.pipeline import Receiver
 from pregon import durable
+from pregon.difusor.pipeline import Receiver
 from pregon.instituto import store
 from pregon.instituto.config import PushConfig
 from pregon.durable import sha256_file

@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 
 from instituto.kit import START, difusor, institute, load, public_key, receiver_config, simulate
+from pregon import durable
 from pregon.cli import main
 from pregon.difusor.pipeline import Receiver
 from pregon.instituto import packages as pk
-from pregon import durable
 from pregon.instituto import pull
 from pregon.instituto.registry import Registry
 from pregon.instituto.scheduler import AcceleratedClock, ManualClock, Scheduler, cut_instants

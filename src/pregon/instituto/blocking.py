@@ -13,9 +13,9 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
+from .. import durable
 from ..errors import InputError
 from . import packages as pk
-from .. import durable
 from . import pull, store
 from .config import Config, require
 from .push import Delivery, Pusher
