@@ -15,7 +15,7 @@ from .errors import InputError
 
 @dataclass(frozen=True)
 class Key:
-    kind: str  # str | int | number | bool | time | date | list[str] | table
+    kind: str  # str | int | number | bool | time | date | list[str] | list[int] | list[date] | table
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
@@ -25,7 +25,8 @@ class Key:
     def expected(self) -> str:
         what = {"str": "a string", "int": "an integer", "number": "a number", "bool": "true or false",
                 "time": "a date and time (ISO 8601)", "date": "a date (YYYY-MM-DD)",
-                "list[str]": "a list of strings, e.g. [\"a\", \"b\"]", "table": "a table"}[self.kind]
+                "list[str]": "a list of strings, e.g. [\"a\", \"b\"]", "list[int]": "a list of integers, e.g. [22, 873]",
+                "list[date]": "a list of dates, e.g. [2024-05-12, 2024-05-19]", "table": "a table"}[self.kind]
         if self.choices:
             what = "one of " + ", ".join(repr(c) for c in self.choices)
         if self.low is not None and self.high is not None:
@@ -57,6 +58,8 @@ B = Key("bool")
 T = Key("time")
 D = Key("date")
 L = Key("list[str]")
+LI = Key("list[int]")
+LD = Key("list[date]")
 TABLE = Key("table")
 
 
@@ -83,6 +86,11 @@ def _ok(key: Key, value) -> bool:
         return isinstance(value, (str, date))
     elif k == "list[str]":
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif k == "list[int]":
+        return isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    elif k == "list[date]":
+        return isinstance(value, list) and all(isinstance(v, (str, date)) and not isinstance(v, datetime)
+                                               for v in value)
     else:
         return isinstance(value, dict)
     if not ok:
@@ -139,4 +147,4 @@ def _shown(value) -> str:
 def wrong_value(key: Key):
     """A value of the wrong type for `key` (the schema test walks every key with one)."""
     return {"str": 5, "int": "fast", "number": "fast", "bool": "no", "time": 7, "date": 7, "list[str]": "x",
-            "table": 3}[key.kind]
+            "list[int]": ["22"], "list[date]": [7], "table": 3}[key.kind]

@@ -80,3 +80,17 @@ def test_cli_webconfig(tmp_path, capsys):
     assert "mod_evasive" in capsys.readouterr().out
     assert main(["difusor", "webconfig", "nginx", "--config", str(cfg), "--standalone"]) == 2
     assert "--runtime-dir" in capsys.readouterr().err
+
+
+def test_generated_configs_carry_absolute_paths(tmp_path, capsys, monkeypatch):
+    """`root = "."` (as a drill writes it) read through a relative --config: nginx and Apache must still get
+    absolute paths, or they resolve them against their own prefix and serve 404s."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "difusor.toml").write_text('[difusor]\nroot = "."\n[serve]\naccess_log = "access.log"\n')
+    monkeypatch.chdir(tmp_path)
+    for server, directive in (("nginx", "root "), ("apache", "DocumentRoot ")):
+        assert main(["difusor", "webconfig", server, "--config", "d/difusor.toml"]) in (0, None)
+        out = capsys.readouterr().out
+        (line,) = [ln.strip() for ln in out.splitlines() if ln.strip().startswith(directive)]
+        assert line.split(None, 1)[1].strip('";') == str(tmp_path / "d" / "current"), line
+        assert str(tmp_path / "d" / "access.log") in out

@@ -143,7 +143,8 @@ def _difusor_from_options(data: dict, opts: dict) -> dict:
 @click.option("--hardware")
 @click.option("--energia", help="power: UPS, generator…")
 @click.option("--red", help="network: links, bandwidth, CDN…")
-@click.option("--metodo", type=click.Choice(["sftp", "rsync", "pull"]), help="transfer method")
+@click.option("--metodo", type=click.Choice(["sftp", "rsync", "pull", "frame"]),
+              help="transfer method (frame: method 2, the difusor frames the official site)")
 @click.option("--ssh-host", help="push address if not --servidor")
 @click.option("--ssh-port", type=click.IntRange(1, 65535))
 @click.option("--ssh-user", help="the SSH user the difusor created for the institute")
@@ -222,6 +223,8 @@ def show(ident, config_path, as_json):
     t = d.transfer
     if t.method == "pull":
         click.echo("  transferencia: pull (consulta el directorio publicado)")
+    elif t.method == "frame":
+        click.echo("  transferencia: ninguna; método 2 (enmarca el sitio oficial)")
     else:
         click.echo(f"  transferencia: {t.method} {t.user}@{d.push_host}:{t.port}{t.path} "
                    f"host key {obj['transfer'].get('host_key_fingerprint')}")

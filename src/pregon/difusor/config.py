@@ -46,6 +46,7 @@ max_per_client = 64
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -128,7 +129,8 @@ def load_config(path: str | Path) -> Config:
     """Read and check difusor.toml; InputError names the key that is wrong."""
     path = Path(path)
     data = read_toml(path, "write a difusor.toml; see docs/difusor-operations.md")
-    return config_from_dict(data, base=path.parent, source=path)
+    # absolute from here on: a web server's config generated from these paths must not depend on its cwd
+    return config_from_dict(data, base=Path(os.path.abspath(path)).parent, source=path)
 
 
 def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> Config:

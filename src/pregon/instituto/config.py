@@ -12,10 +12,16 @@ key = "keys/pregon.key"               # minisign secret key (pregon package keyg
 ssh_key = "keys/id_ed25519"           # OpenSSH private key the institute pushes with (key auth only)
 election = ""                         # optional: overrides proceso.id of the site
 
+[profile]
+id = "impepac-2021"                   # optional: the call's rules (pregon/perfiles/), for init and drills
+
 [schedule]
 start = "2024-06-02T20:00:00-06:00"   # first cut (ISO 8601 with offset)
 end = "2024-06-03T20:00:00-06:00"     # last cut at or before this instant (the final cut)
 final_cut = true                      # the cut at `end` is the último corte (participation with especiales)
+end_when_captured = false             # Durango: the last corte comes earlier, as soon as every election has
+                                      # 100 % of its actas esperadas captured and the institute has declared
+                                      # recovery exhausted (`pregon instituto recovery-exhausted`)
 cadence_minutes = 15                  # 15 (IMPEPAC, Durango) or 20 (IEEM, IEM)
 full_every = 8                        # a full package at the start and every K cuts, deltas between
 cut_retries = 3                       # a failed cut is retried this many times (journaled), then journaled failed
@@ -37,6 +43,13 @@ instant_pattern = "%Y%m%d_%H%M"       # instant = "name": strptime pattern found
 timezone = "America/Mexico_City"      # for a local time without offset
 main = "json/main.json"               # site: the file the monitor reads to tell which corte a difusor shows
 poll_seconds = 2
+
+[calendar]                            # the call's dates (`pregon instituto difusores list --pendientes`)
+registration_until = 2024-05-01       # registration closes
+infrastructure_ready = 2024-05-10     # difusores' infrastructure ready
+list_published = 2024-05-20          # the list of difusores oficiales is published
+drills = [2024-05-12, 2024-05-19, 2024-05-26]
+memoria_due = 2024-06-16             # memorias técnicas handed in
 
 [push]
 timeout_seconds = 60                  # per attempt, per difusor
@@ -63,7 +76,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..configfile import read_toml, toml_time
-from ..configschema import B, I, N, S, T, check
+from ..configschema import LD, B, D, I, N, S, T, check
 from ..errors import InputError
 
 SOURCE_KINDS = ("feed", "database", "site")
@@ -71,8 +84,12 @@ _NAMES = dict(name=S(nonempty=True), feed=S(nonempty=True), work=S(nonempty=True
               pull_dir=S(nonempty=True), key=S(nonempty=True), ssh_key=S(nonempty=True), election=S())
 SCHEMA = {
     "instituto": _NAMES,
+    "profile": {"id": S(nonempty=True)},
     "schedule": {"start": T, "end": T, "final_cut": B, "cadence_minutes": N(0.001, 24 * 60), "full_every": I(1, 10_000),
-                 "cut_retries": I(0, 100), "cut_retry_seconds": N(0, 86_400), "ttl_hours": N(0.01, 24 * 365)},
+                 "cut_retries": I(0, 100), "cut_retry_seconds": N(0, 86_400), "ttl_hours": N(0.01, 24 * 365),
+                 "end_when_captured": B},
+    "calendar": {"registration_until": D, "infrastructure_ready": D, "list_published": D, "drills": LD,
+                 "memoria_due": D},
     "source": {"kind": S(choices=SOURCE_KINDS), "dir": S(nonempty=True), "ready": S(choices=("rename", "marker")),
                "marker": S(nonempty=True), "instant": S(choices=("json", "name", "database")),
                "instant_file": S(nonempty=True), "instant_field": S(nonempty=True),
@@ -137,6 +154,9 @@ class Config:
     start: datetime | None = None
     end: datetime | None = None
     final_cut: bool = True  # whether the cut at `end` is the último corte
+    end_when_captured: bool = False  # Durango: the último corte as soon as 100 % captured + recovery exhausted
+    profile: str | None = None  # [profile] id: the call whose rules this institute follows (pregon.perfiles)
+    calendar: dict = field(default_factory=dict)  # [calendar]: the call's dates, datetime.date each
     cadence: timedelta = timedelta(minutes=15)
     full_every: int = 8
     cut_retries: int = 3
@@ -244,7 +264,24 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         cut_retries=_num(s, "cut_retries", 3, ws, kind=int, maximum=100),
         cut_retry_seconds=_num(s, "cut_retry_seconds", 20.0, ws),
         ttl=timedelta(hours=_num(s, "ttl_hours", 48, ws, minimum=0.01)),
-        push=push, monitor=mon, source=source, cortes=cortes)
+        push=push, monitor=mon, source=source, cortes=cortes,
+        end_when_captured=s.get("end_when_captured", False), profile=data.get("profile", {}).get("id"),
+        calendar=_calendar(data.get("calendar", {}), f"{where} [calendar]"))
+
+
+def _calendar(t: dict, where: str) -> dict:
+    """[calendar] with every date a datetime.date (TOML dates, or "YYYY-MM-DD" strings)."""
+    from datetime import date
+
+    def one(v, key):
+        if isinstance(v, date) and not isinstance(v, datetime):
+            return v
+        try:
+            return date.fromisoformat(str(v))
+        except ValueError:
+            raise InputError(f"{where} {key}: {v!r} is not a date (YYYY-MM-DD)") from None
+
+    return {k: [one(x, k) for x in v] if isinstance(v, list) else one(v, k) for k, v in t.items()}
 
 
 def _source(t: dict, where: str) -> SourceConfig:

@@ -3,8 +3,9 @@ written atomically. What the seeds ask at registration, validated on the way in:
 
 - media name, website, proposed link (the URL of its PREP copy, which the monitor polls), technical and
   legal contacts (name, e-mail, phone), server IP/domain, software/hardware/power/network notes;
-- transfer: method `sftp`, `rsync` (both over SSH, key auth only: no password is ever stored) or `pull`;
-  for push, user, port, the remote directory (its inbox) and the pinned host key (an OpenSSH public key line);
+- transfer: method `sftp`, `rsync` (both over SSH, key auth only: no password is ever stored), `pull`, or
+  `frame` (method 2: the difusor's page frames the official site; nothing is sent to it); for push, user,
+  port, the remote directory (its inbox) and the pinned host key (an OpenSSH public key line);
 - logo: an SVG, size-capped, refused if it carries scripts, event handlers, external references or DTDs;
 - commitment letter received (yes/no, date), drills attended (dates);
 - status: active or blocked (with date and reason).
@@ -29,7 +30,8 @@ ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 HOST_RE = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}"
                      r"[A-Za-z0-9])?)*|\d{1,3}(\.\d{1,3}){3}|\[?[0-9A-Fa-f:]+\]?")
-METHODS = ("sftp", "rsync", "pull")
+METHODS = ("sftp", "rsync", "pull", "frame")  # frame: method 2, the difusor frames the official site
+PUSH_METHODS = ("sftp", "rsync")
 LOGO_MAX_BYTES = 100 * 1024
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 _FORBIDDEN_TAGS = {"script", "foreignobject", "iframe", "embed", "object", "audio", "video", "handler", "listener"}
@@ -216,7 +218,7 @@ def validate(d: Difusor, where: str = "difusor") -> Difusor:
     t = d.transfer
     if t.method not in METHODS:
         raise InputError(f"{where}: transfer method {t.method!r}: expected one of {', '.join(METHODS)}")
-    if t.method != "pull":
+    if t.method in PUSH_METHODS:
         if not d.push_host:
             raise InputError(f"{where}: {t.method} needs the server's address (servidor or transfer host)")
         if not HOST_RE.fullmatch(d.push_host):
