@@ -144,6 +144,31 @@ def test_placeholder_before_window_then_publish_at_start(tmp_path):
     assert served_corte(cfg.current)[0] == 1
 
 
+def test_after_keep_until_the_site_gives_way_to_the_official_one(tmp_path):
+    """IEM, Chiapas: the last results stay published until the call's date; then the closing page points
+    visitors at the institute's official site, and nothing later is published."""
+    inst = Institute(tmp_path / "inst")
+    start = T0 - timedelta(hours=1)
+    clock = Clock(T0 + timedelta(hours=1))
+    cfg = make_config(tmp_path / "d", inst, start=start, end=start + timedelta(days=1),
+                      keep_until=start + timedelta(days=14), official_url="https://prep.iepc-chiapas.org.mx/")
+    r = Receiver(cfg, clock=clock, durable=False, check_clock=False)
+    r.start()
+    drop(inst.full(1, expires=start + timedelta(days=30)), cfg.inbox)
+    r.scan_inbox()
+    clock.t = start + timedelta(days=13)  # after the end, before keep_until: the last corte is still public
+    r.tick()
+    assert served_corte(cfg.current)[0] == 1 and r.status()["window"] == "after"
+    clock.t = start + timedelta(days=14)
+    r.tick()
+    page = (cfg.current / "index.html").read_text()
+    assert "concluyó" in page and 'href="https://prep.iepc-chiapas.org.mx/"' in page
+    assert not (cfg.current / "json" / "main.json").exists()
+    assert r.status()["published"] == "closed" and r.status()["window"] == "closed"
+    drop(inst.full(2, expires=start + timedelta(days=30)), cfg.inbox)
+    assert [o.verdict for o in r.scan_inbox()] == ["ignored"]
+
+
 def test_withdrawal_notice_replaces_site_and_clear_restores(setup):
     inst, cfg, r, clock = setup
     drop(inst.full(1), cfg.inbox)

@@ -15,6 +15,7 @@ _PARTS = {
     "difusor_agent": ("run", "serve", "status", "journal", "webconfig"),
     "difusor_stats": ("stats",),
     "difusor_memoria": ("memoria",),
+    "difusor_init": ("init",),
 }
 
 for _module, _names in _PARTS.items():

@@ -386,3 +386,6 @@ def report(ctx, config_path, fmt, as_json):
         click.echo(to_csv(rows), nl=False)
     else:
         click.echo(to_text(rows), nl=False)
+
+
+from . import instituto_init  # noqa: E402,F401  (init, recovery-exhausted)

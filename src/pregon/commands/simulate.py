@@ -8,6 +8,10 @@ import time
 import click
 
 from ..errors import InputError
+from ..perfiles import names as _profile_names
+from ..simulate.presets import PRESET_NAMES
+
+PRESETS = [*PRESET_NAMES, *_profile_names()]
 
 
 @click.group()
@@ -16,8 +20,10 @@ def simulate():
 
 
 @simulate.command("election")
-@click.option("--preset", type=click.Choice(["morelos", "edomex", "nacional"]), required=True,
-              help="morelos (~2,600 casillas, 3 elections), edomex (~20,500, 2), nacional (~170,000, 3 federal).")
+@click.option("--preset", type=click.Choice(PRESETS), required=True,
+              help="morelos (~2,600 casillas, 3 elections), edomex (~20,500, 2), nacional (~170,000, 3 federal), "
+                   "michoacan (~6,200, 3), durango (~2,900, 3), chiapas (~7,100, 3); or an institute's profile "
+                   "(its preset, elections, date and cadence: pregon.perfiles).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Drives votes, anomalies and arrival times; the catalog depends on the preset only.")
 @click.option("--scale", type=click.FloatRange(min=0.001, max=4.0), default=1.0, show_default=True,

@@ -17,6 +17,8 @@ syslog = true                    # also send each journal entry to syslog (journ
 [window]
 start = "2024-06-02T20:00"       # local time in tz; before it the public path shows a placeholder
 end = "2024-06-03T23:59"         # after it the last cut stays published; later packages are archived only
+keep_until = "2024-06-16T23:59"  # optional: the call's "last results kept until"; after it the site gives way
+official_url = "https://prep.example.mx/"   # to a page pointing at the institute's official site (this URL)
 tz = "America/Mexico_City"
 
 [pull]                           # optional: poll the institute instead of (or besides) push
@@ -65,7 +67,7 @@ SCHEMA = {
                 "status": S(nonempty=True), "current": S(nonempty=True), "require_marker": B,
                 "poll_interval": N(0.05, 60), "min_free_mb": I(0, 1 << 20), "syslog": B,
                 "quiet_seconds": N(0, 3600)},
-    "window": {"start": T, "end": T, "tz": S(nonempty=True)},
+    "window": {"start": T, "end": T, "tz": S(nonempty=True), "keep_until": T, "official_url": S(nonempty=True)},
     "hooks": {"on_activate": S()},
     "serve": {"host": S(nonempty=True), "port": I(1, 65535), "server_name": S(nonempty=True), "access_log": S(),
               "frame_ancestors": S(nonempty=True), "tls_certificate": S(), "tls_certificate_key": S(),
@@ -109,6 +111,8 @@ class Config:
     syslog: bool = False
     window_start: datetime | None = None
     window_end: datetime | None = None
+    keep_until: datetime | None = None  # after it, the closing page (official_url) replaces the last results
+    official_url: str | None = None  # the institute's official site, named by the closing page
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("America/Mexico_City"))
     on_activate: str | None = None
     serve: ServeConfig = field(default_factory=ServeConfig)
@@ -178,6 +182,12 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
     end = toml_time(w["end"], f"{where} [window] end", tz) if "end" in w else None
     if start and end and end <= start:
         raise InputError(f"{where} [window]: end must be later than start")
+    keep = toml_time(w["keep_until"], f"{where} [window] keep_until", tz) if "keep_until" in w else None
+    if keep is not None and ((end is not None and keep < end) or (start is not None and keep <= start)):
+        raise InputError(f"{where} [window] keep_until: must come after the start and not before end")
+    official = w.get("official_url")
+    if official is not None and not official.startswith(("https://", "http://")):
+        raise InputError(f"{where} [window] official_url: {official!r} is not an http(s) URL")
     serve = ServeConfig(
         host=str(s.get("host", "127.0.0.1")), port=int(s.get("port", 8080)),
         server_name=str(s.get("server_name", "_")),
@@ -196,7 +206,8 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         state=_opt(d, "state", rel), journal=_opt(d, "journal", rel), status=_opt(d, "status", rel),
         current=_opt(d, "current", rel), require_marker=d.get("require_marker", False),
         poll_interval=float(d.get("poll_interval", 1.0)), min_free_mb=d.get("min_free_mb", 256),
-        syslog=d.get("syslog", True), window_start=start, window_end=end, tz=tz,
+        syslog=d.get("syslog", True), window_start=start, window_end=end, tz=tz, keep_until=keep,
+        official_url=official,
         on_activate=h.get("on_activate") or None, serve=serve, source=source, pull=pull,
         quiet_seconds=float(d.get("quiet_seconds", 2.0)),
     )

@@ -8,6 +8,7 @@ ROOT/
   releases/<seq:08d>-<tree16>/    one complete, verified site tree per cut; unchanged files hard-linked
   releases/_placeholder-<h>/      the page shown before the publication window opens
   releases/_notice-<seq>/         the institute's notice, when it orders the site replaced
+  releases/_closing-<h>/          after [window] keep_until: the page pointing at the official site
   releases/.staging-*             work in progress; removed on start, never served
   current -> releases/<...>       what the web server serves; swapped by one rename(2)
   state/                          the package layer's trusted state (pregon.package.state)
@@ -28,6 +29,7 @@ from ..durable import fsync_dir, swap_symlink
 
 STAGING_PREFIX = ".staging-"
 PLACEHOLDER_PREFIX = "_placeholder-"
+CLOSING_PREFIX = "_closing-"
 NOTICE_PREFIX = "_notice-"
 
 _MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
@@ -133,6 +135,18 @@ def placeholder_release(cfg, start: datetime | None) -> str:
     page = _PAGE.format(title="Resultados preliminares: próximamente", body=body)
     page = page.replace("<meta charset=\"utf-8\">", "<meta charset=\"utf-8\">\n<meta http-equiv=\"refresh\" content=\"60\">")
     return _write_release(cfg, PLACEHOLDER_PREFIX, {"index.html": page})
+
+
+def closing_release(cfg, until: datetime) -> str:
+    """After the call's "last results kept until": the page that gives way to the institute's official site."""
+    local = until.astimezone(cfg.tz)
+    when = html.escape(spanish_time(local)) + f" (hora de {html.escape(str(cfg.tz.key))})"
+    body = f"<p>La publicación de los resultados preliminares (PREP) en este sitio concluyó el {when}.</p>"
+    if cfg.official_url:
+        url = html.escape(cfg.official_url, quote=True)
+        body += f'\n<p>Consulte los resultados en el sitio oficial del instituto: <a href="{url}">{url}</a>.</p>'
+    page = _PAGE.format(title="Publicación del PREP concluida", body=body)
+    return _write_release(cfg, CLOSING_PREFIX, {"index.html": page})
 
 
 def notice_release(cfg, notice, sequence: int | None) -> str:

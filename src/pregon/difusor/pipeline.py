@@ -367,7 +367,7 @@ class Receiver:
             self.journal.write("held", package=base.get("package"), sequence=m.sequence,
                                until=m.not_before.isoformat())
             return Outcome("held", archive=archived.name, **{k: v for k, v in info.items() if k != "tree"})
-        if self.cfg.window_end is not None and phase(self.cfg, now) == "after" and m.kind != "notice":
+        if phase(self.cfg, now) in ("after", "closed") and m.kind != "notice":
             shutil.rmtree(staging, ignore_errors=True)
             detail = "the publication window has ended; the last cut stays published"
             self._write_verdict(archived, {**base, **info, "verdict": "ignored", "detail": detail,
@@ -486,6 +486,8 @@ class Receiver:
         notice = state.notice
         if notice is not None and notice.type in REPLACING_NOTICES and (not notice.to or self.cfg.id in notice.to):
             return layout.notice_release(self.cfg, notice, state.notice_sequence)
+        if phase(self.cfg, now) == "closed":
+            return layout.closing_release(self.cfg, self.cfg.keep_until)
         if phase(self.cfg, now) == "before" or state.tree is None:
             return layout.placeholder_release(self.cfg, self.cfg.window_start)
         name = layout.release_name(state.tree_sequence, state.tree)
@@ -633,6 +635,8 @@ class Receiver:
             published = "placeholder"
         elif current.startswith(layout.NOTICE_PREFIX):
             published = "notice"
+        elif current.startswith(layout.CLOSING_PREFIX):
+            published = "closed"
         else:
             published = "corte"
         corte = None

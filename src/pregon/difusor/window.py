@@ -10,9 +10,12 @@ REPLACING_NOTICES = ("withdrawal", "not-official", "suspension", "maintenance")
 
 
 def phase(cfg, now: datetime) -> str:
-    """'before', 'open' or 'after' the publication window."""
+    """'before', 'open' or 'after' the publication window, or 'closed' once the last results have been kept
+    as long as the call asks ([window] keep_until)."""
     if cfg.window_start is not None and now < cfg.window_start:
         return "before"
+    if getattr(cfg, "keep_until", None) is not None and now >= cfg.keep_until:
+        return "closed"
     if cfg.window_end is not None and now >= cfg.window_end:
         return "after"
     return "open"

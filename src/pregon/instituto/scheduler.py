@@ -25,7 +25,7 @@ from typing import Protocol
 
 from .. import durable
 from ..errors import InputError
-from . import drops
+from . import drops, ending
 from . import packages as pk
 from . import pull, store
 from .config import Config, require
@@ -122,6 +122,7 @@ class Scheduler:
         cfg.work.mkdir(parents=True, exist_ok=True)
         self.state = durable.read_json(cfg.state_file, {}) or {}
         self._source_trouble = False  # [source] dir could not be listed at the last look
+        self._ended_by_capture = False  # the last cut was the último corte by the capture rule (Durango)
         self._unsettled = False  # the last recorded cut not yet shown everywhere (a disk refused it): settle()
         # the journal never raises: a full disk is journaled when it can be, and syslogged at once
         self._journal = durable.Log(cfg.journal, syslog_ident="pregon-instituto", fsync=False, sort_keys=True,
@@ -161,6 +162,11 @@ class Scheduler:
             if await self.cut_with_retries(k, instant, final):
                 done += 1
                 self.distribute()
+                if self._ended_by_capture:
+                    self.journal("ended-by-capture", cut=k, instant=instant.isoformat(),
+                                 detail="100 % of the actas esperadas captured and recovery declared exhausted: "
+                                        "this was the último corte")
+                    break
         await self.drain()
         self.journal("finished", cuts=done)
         return done
@@ -194,6 +200,10 @@ class Scheduler:
         t0 = time.perf_counter()
         engine = load_engine(cfg.feed, until=instant)
         corte = engine.corte(instant, k, final)
+        if not final and cfg.end_when_captured and cfg.final_cut and ending.captured_all(corte) and \
+                ending.recovery_exhausted(cfg.work, instant):
+            final, self._ended_by_capture = True, True  # the call's early end: this is the último corte
+            corte = engine.corte(instant, k, True)
         t1 = time.perf_counter()
         site, prev_site = self._new_site(k)
         try:

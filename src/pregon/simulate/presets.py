@@ -1,4 +1,6 @@
-"""The three presets (Morelos, Estado de México, the federal election) and `generate`, the entry point.
+"""The presets (Morelos, Estado de México, the federal election; Michoacán, Durango and Chiapas for the
+institutes' profiles) and `generate`, the entry point. A profile id (pregon.perfiles) is a preset too: its
+simulation preset, cut to the profile's elections, dated and timed as its call.
 
     sim = generate("morelos", seed=1)            # a Simulation: catalog + one feed per election
     sim = generate("nacional", seed=7, scale=0.02)  # same shape, 2% of the casillas (tests)
@@ -11,13 +13,16 @@ bytes.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 import numpy as np
 
 from .names import (EDOMEX_MUNICIPIOS, ENTIDADES, KNOWN_MUNICIPIOS, MORELOS_MUNICIPIOS, PARTIDOS_NACIONALES,
                     plausible_municipios)
 from .spec import AnomalyRates, ArrivalSpec, CoalitionSpec, ElectionSpec, EntitySpec, Preset
 
-PRESET_NAMES = ("morelos", "edomex", "nacional")
+PRESET_NAMES = ("morelos", "edomex", "nacional", "michoacan", "durango", "chiapas")
 
 FUERZA = "Fuerza y Corazón por México"
 SIGAMOS = "Sigamos Haciendo Historia"
@@ -139,14 +144,79 @@ def nacional() -> Preset:
     )
 
 
-_PRESETS = {"morelos": morelos, "edomex": edomex, "nacional": nacional}
+def _state(name: str, eid: int, casillas: int, proceso_id: str, instituto: str, fecha: date, va: str, juntos: str,
+           profile: tuple[tuple[str, float], ...], median: float = 1150.0) -> Preset:
+    """A state's ordinary local election: gubernatura, diputaciones locales, ayuntamientos, national parties,
+    the two coalitions of the years around 2021 (PAN-PRI-PRD and MORENA-PT-PVEM)."""
+    todos = tuple(p[0] for p in PARTIDOS_NACIONALES)
+    va_p, juntos_p = ("PAN", "PRI", "PRD"), ("PVEM", "PT", "MORENA")
+    return Preset(
+        name=name, proceso_id=proceso_id, proceso_nombre=f"Proceso Electoral Local Ordinario {proceso_id[-4:]}",
+        instituto=instituto, geo_salt=1000 + eid, fecha=fecha,
+        entidades=(_entity(eid, casillas, median=median),),
+        partidos=PARTIDOS_NACIONALES, profile=profile,
+        elecciones=(
+            ElectionSpec("GUB", "GUBERNATURA", "entidad", 1, 1, todos, coaliciones=(
+                CoalitionSpec(va, va_p), CoalitionSpec(juntos, juntos_p)), candidate_effect=0.0),
+            ElectionSpec("DIP_LOC", "DIPUTACIONES LOCALES", "distrito_local", 2, 3, todos, coaliciones=(
+                CoalitionSpec(va, va_p, coverage=0.8, variants=((va + " (PAN-PRI)", ("PAN", "PRI")),)),
+                CoalitionSpec(juntos, juntos_p, coverage=0.85, variants=((juntos + " (PT-MORENA)", ("PT", "MORENA")),)),
+            ), independientes=0.1, especial_factor=0.8),
+            ElectionSpec("AYUN", "AYUNTAMIENTOS", "municipio", 4, None, todos, coaliciones=(
+                CoalitionSpec(va, va_p, coverage=0.6), CoalitionSpec(juntos, juntos_p, coverage=0.6),
+            ), independientes=0.3, candidate_effect=0.3),
+        ),
+        cadence_min=15, especiales_per_distrito=2.0, especiales_by="distrito_local",
+    )
+
+
+def michoacan() -> Preset:
+    return _state("michoacan", 16, 6200, "MICH-2021", "IEM", date(2021, 6, 6), "Equipo por Michoacán",
+                  "Juntos Hacemos Historia en Michoacán",
+                  (("MORENA", 0.36), ("PAN", 0.15), ("PRI", 0.14), ("PRD", 0.10), ("PVEM", 0.06), ("PT", 0.05),
+                   ("MC", 0.08)))
+
+
+def durango() -> Preset:
+    return _state("durango", 10, 2900, "DGO-2022", "IEPC Durango", date(2022, 6, 5), "Va por Durango",
+                  "Juntos Hacemos Historia en Durango",
+                  (("PRI", 0.26), ("MORENA", 0.30), ("PAN", 0.20), ("PRD", 0.03), ("PVEM", 0.06), ("PT", 0.07),
+                   ("MC", 0.06)))
+
+
+def chiapas() -> Preset:
+    return _state("chiapas", 7, 7100, "CHIS-2024", "IEPC Chiapas", date(2024, 6, 2), "Fuerza y Corazón por Chiapas",
+                  "Sigamos Haciendo Historia en Chiapas",
+                  (("MORENA", 0.48), ("PVEM", 0.17), ("PT", 0.08), ("PAN", 0.07), ("PRI", 0.09), ("PRD", 0.03),
+                   ("MC", 0.06)))
+
+
+_PRESETS = {"morelos": morelos, "edomex": edomex, "nacional": nacional, "michoacan": michoacan,
+            "durango": durango, "chiapas": chiapas}
 
 
 def preset(name: str) -> Preset:
-    try:
+    """A preset by name, or a profile id (its simulation preset under the call's rules)."""
+    if name in _PRESETS:
         return _PRESETS[name]()
-    except KeyError:
-        raise ValueError(f"unknown preset {name!r}; use one of {', '.join(PRESET_NAMES)}") from None
+    from .. import perfiles
+
+    if name in perfiles.names():
+        return from_profile(perfiles.load(name))
+    raise ValueError(f"unknown preset {name!r}; use one of {', '.join(PRESET_NAMES + tuple(perfiles.names()))}")
+
+
+def from_profile(profile) -> Preset:
+    """The profile's simulation preset with the call's elections, election day, time zone, cadence,
+    institute and process: a drill of that call rehearses the night its difusores will see."""
+    base = _PRESETS[profile.simulation]()
+    missing = [c for c in profile.elections if c not in {e.clave for e in base.elecciones}]
+    if missing:
+        raise ValueError(f"profile {profile.id}: preset {base.name} has no election {missing[0]}")
+    return replace(base, name=profile.id, proceso_id=profile.proceso_id, proceso_nombre=profile.proceso,
+                   instituto=profile.institute, fecha=profile.window.start.date(), timezone=profile.timezone,
+                   cadence_min=int(profile.cadence.minutes),
+                   elecciones=tuple(e for e in base.elecciones if e.clave in profile.elections))
 
 
 def generate(preset_or_name: "str | Preset", seed: int = 0, scale: float = 1.0):
