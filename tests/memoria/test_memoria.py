@@ -298,3 +298,91 @@ def test_the_difusor_loader_accepts_registro(night):
     from pregon.difusor.config import load_config
 
     assert load_config(night["config"]).id
+
+
+# --- Disponibilidad: the institute's availability report in the memoria ----------------------------------------
+
+
+def _availability_file(path: Path, ident: str = "el-diario") -> Path:
+    """The institute's `monitor report --by day --format json`: two nights, the first under 99.9 %."""
+    from pregon.instituto import availability
+
+    obs = []
+    for day, down in ((datetime(2024, 6, 2, 20, 0, tzinfo=MX), {3, 4}), (datetime(2024, 6, 3, 20, 0, tzinfo=MX), set())):
+        obs += [{"time": (day + timedelta(seconds=30 * i)).isoformat(), "difusor": ident, "up": i not in down,
+                 "status": "down" if i in down else "ok"} for i in range(1000)]
+    obs += [{"time": "2024-06-02T21:00:00-06:00", "difusor": "otro", "up": True, "status": "ok"}]
+    doc = availability.report(obs, tz=availability.zone("America/Mexico_City"), threshold=99.9)
+    path.write_text(json.dumps(doc), "utf-8")
+    return path
+
+
+def test_memoria_shows_disponibilidad_per_day_and_month(night, tmp_path, capsys):
+    report = _availability_file(tmp_path / "disponibilidad.json")
+    code, _out, err = _run(_args(night, tmp_path / "o", "--availability", str(report)), capsys)
+    assert code == 0, err
+    html = (tmp_path / "o" / "memoria.html").read_text("utf-8")
+    assert "<h3>Disponibilidad</h3>" in html
+    flat = re.sub(r"\s+", " ", _pdftext(tmp_path / "o" / "memoria.pdf", layout=False))
+    assert "Disponibilidad" in flat and "Meta de la convocatoria: 99.9 %" in flat
+    text = _pdftext(tmp_path / "o" / "memoria.pdf")
+    rows = {line.split()[0]: line.split() for line in text.splitlines()
+            if re.match(r"\s*(\d\d/\d\d/\d{4}|Mes:|Total)\s", line) and "99.9 %" in line}  # the table's rows
+    # the first night: 480 of its 1000 observations fall on the 2nd (until local midnight), 2 of them down
+    assert rows["02/06/2024"][1:] == ["480", "478", "2", "99.583", "%", "99.9", "%", "No"]
+    assert rows["03/06/2024"][1:] == ["1,000", "1,000", "0", "100.000", "%", "99.9", "%", "Sí"]
+    assert rows["04/06/2024"][1:] == ["520", "520", "0", "100.000", "%", "99.9", "%", "Sí"]
+    assert rows["Mes:"][1:] == ["junio", "de", "2024", "2,000", "1,998", "2", "99.900", "%", "99.9", "%", "Sí"]
+    assert rows["Total"][1:] == ["2,000", "1,998", "2", "99.900", "%", "99.9", "%", "Sí"]
+    assert "1 día(s) por debajo de la meta" in flat
+    datos = json.loads((tmp_path / "o" / "datos.json").read_text("utf-8"))
+    assert datos["availability"]["total"]["availability_pct"] == 99.9
+    assert [d["period"] for d in datos["availability"]["days"]] == ["2024-06-02", "2024-06-03", "2024-06-04"]
+
+
+def test_memoria_without_availability_has_no_table(made):
+    assert "Disponibilidad" not in (made / "memoria.html").read_text("utf-8")
+    assert json.loads((made / "datos.json").read_text("utf-8"))["availability"] is None
+
+
+@pytest.mark.parametrize("case,words", [
+    ("missing", "no such file"),
+    ("garbage", "not a readable JSON report"),
+    ("other", "no availability for difusor 'el-diario'"),
+    ("schema", "not an availability report"),
+])
+def test_bad_availability_report_is_one_line(night, tmp_path, capsys, case, words):
+    p = tmp_path / "d.json"
+    if case == "garbage":
+        p.write_bytes(b"\x00{not json")
+    elif case == "other":
+        _availability_file(p, ident="otro-difusor")
+    elif case == "schema":
+        p.write_text('{"schema": "pregon.memoria/1"}', "utf-8")
+    code, _out, err = _run(_args(night, tmp_path / "o", "--no-pdf", "--availability", str(p)), capsys)
+    assert code == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "o" / "memoria.html").exists()
+
+
+def test_a_framing_difusor_has_a_memoria_without_a_journal(night, tmp_path, capsys):
+    """Method 2: the difusor's page framed the official site; it ran no receiver, so there is no journal. The
+    memoria still reports its page's visitors and logs, and says its cuts were the official site's."""
+    root = tmp_path / "marco"
+    (root / "logs").mkdir(parents=True)
+    (root / "logs" / "access.log").write_bytes((night["logs"] / "access.log").read_bytes())
+    text = night["config"].read_text("utf-8").replace(f'root = "{night["cfg"].root}"', f'root = "{root}"')
+    config = tmp_path / "marco.toml"
+    config.write_text(text.replace('access_log = "logs/access.log"', f'access_log = "{root}/logs/access.log"'),
+                      "utf-8")
+    argv = ["difusor", "memoria", "--config", str(config), "--out", str(tmp_path / "out"), "--no-pdf",
+            "--workers", "1"]
+    code, _out, err = _run(argv, capsys)
+    assert code == 2 and "journal" in err and "--frame" in err and err.count("\n") == 1
+    assert not (tmp_path / "out" / "memoria.html").exists()
+    code, out, err = _run(argv + ["--frame"], capsys)
+    assert code == 0, err
+    datos = json.loads((tmp_path / "out" / "datos.json").read_text())
+    assert datos["frame"] is True and datos["cuts"] == [] and datos["headline"]["visitors"] > 0
+    html = (tmp_path / "out" / "memoria.html").read_text()
+    assert "método 2" in html and "No se activó ningún corte" not in html
+    assert any(n.startswith("logs-") for n in (p.name for p in (tmp_path / "out").iterdir()))

@@ -10,6 +10,7 @@ import click
 
 from ..errors import InputError
 from ..serve.limits import ClientLimits
+from ._output import runtime_dir as runtime, write_or_echo
 
 _config_option = click.option("--config", "config_path", default="difusor.toml", show_default=True,
                               type=click.Path(dir_okay=False, path_type=Path), help="the difusor's difusor.toml")
@@ -103,28 +104,26 @@ def journal(config_path, as_json, tail, events):
 
 
 @click.command()
-@click.argument("server", type=click.Choice(["nginx", "apache", "caddy"]))
+@click.argument("server", type=click.Choice(["nginx", "apache", "caddy", "iis"]))
 @_config_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="write here, not stdout")
 @click.option("--listen", default=None, help="override the listen address, e.g. 127.0.0.1:8081")
 @click.option("--standalone", is_flag=True,
               help="a complete main configuration with its own pid/logs under --runtime-dir (nginx, apache)")
 @click.option("--runtime-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-def webconfig(server, config_path, out, listen, standalone, runtime_dir):
-    """Write a web server configuration that serves `current` with the right headers."""
+@click.option("--iis-path", default="prep", show_default=True,
+              help="iis: the virtual directory of the PREP copy in the site (its physical path: `current`); "
+                   "'' for a site whose root is the copy")
+def webconfig(server, config_path, out, listen, standalone, runtime_dir, iis_path):
+    """Write a web server configuration that serves `current` with the right headers (IIS: a web.config)."""
     from ..serve.webconfig import make_runtime_dir, render
 
     cfg = _load(config_path)
     kw = {}
-    if server != "caddy":
-        kw = {"listen": listen, "standalone": standalone}
-        if standalone:
-            if runtime_dir is None:
-                raise InputError("--standalone needs --runtime-dir for the pid file, logs and temporary files")
-            kw["runtime_dir"] = make_runtime_dir(runtime_dir.resolve())
-    text = render(server, cfg, **kw)
-    if out:
-        out.write_text(text, "utf-8")
-        click.echo(f"wrote {out}", err=True)
-    else:
-        click.echo(text, nl=False)
+    if server == "iis":
+        if standalone or listen:
+            raise InputError("--standalone and --listen are for nginx and apache; IIS takes its bindings from the site")
+        kw = {"path": iis_path}
+    elif server != "caddy":
+        kw = {"listen": listen, "standalone": standalone, **runtime(standalone, runtime_dir, make_runtime_dir)}
+    write_or_echo(render(server, cfg, **kw), out)

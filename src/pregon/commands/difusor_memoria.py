@@ -32,8 +32,13 @@ from ._times import option_time
               help="user-agent substring of the institute's monitor (repeatable)")
 @click.option("--monitor-ip", multiple=True, help="address or network of the institute's monitor (repeatable)")
 @click.option("--workers", type=click.IntRange(1, 256), help="processes for the log analysis (default: all cores)")
+@click.option("--availability", type=click.Path(dir_okay=False, path_type=Path),
+              help="the institute's availability report (`pregon instituto monitor report --by day --format json`): "
+                   "adds the Disponibilidad table per day and month against the call's threshold")
+@click.option("--frame", is_flag=True,
+              help="a method-2 difusor: its page framed the official site, so there is no receiver journal")
 def memoria(config_path, out, logs, start, end, baseline_from, baseline_to, comments, registro, date, no_pdf,
-            monitor_agent, monitor_ip, workers):
+            monitor_agent, monitor_ip, workers, availability, frame):
     """Write the memoria técnica (HTML, PDF), the access logs of the period with their SHA-256, and datos.json."""
     from ..memoria.build import Options, build
     from ..memoria.data import load_settings
@@ -48,7 +53,8 @@ def memoria(config_path, out, logs, start, end, baseline_from, baseline_to, comm
     opts = Options(config=config_path, out=out, logs=tuple(logs), start=option_time(start, "--from", tz),
                    end=option_time(end, "--to", tz), baseline=baseline, comments=comments, registro=registro,
                    date=option_time(date, "--date", tz), pdf=not no_pdf, workers=workers,
-                   monitor_agents=tuple(monitor_agent), monitor_ips=tuple(monitor_ip))
+                   monitor_agents=tuple(monitor_agent), monitor_ips=tuple(monitor_ip), availability=availability,
+                   frame=frame)
     result = build(opts, note=lambda m: click.echo(m, err=True))
     h = result.headline
     click.echo(f"pregon difusor memoria: {result.out}: {', '.join(result.files)}; visitantes {h['visitors']:,}, "

@@ -94,12 +94,9 @@ def _difusor_from_options(data: dict, opts: dict) -> dict:
     put(("nombre",), opts["nombre"])
     put(("sitio",), opts["sitio"])
     put(("enlace",), opts["enlace"])
-    put(("tecnico", "nombre"), opts["tecnico_nombre"])
-    put(("tecnico", "email"), opts["tecnico_email"])
-    put(("tecnico", "telefono"), opts["tecnico_telefono"])
-    put(("legal", "nombre"), opts["legal_nombre"])
-    put(("legal", "email"), opts["legal_email"])
-    put(("legal", "telefono"), opts["legal_telefono"])
+    for role in ("tecnico", "legal"):
+        for key in ("nombre", "email", "telefono", "movil", "extension"):
+            put((role, key), opts[f"{role}_{key}"])
     put(("servidor", "host"), opts["servidor"])
     put(("servidor", "software"), opts["software"])
     put(("servidor", "hardware"), opts["hardware"])
@@ -114,20 +111,43 @@ def _difusor_from_options(data: dict, opts: dict) -> dict:
     if hk:
         p = Path(hk)
         if p.is_file():
-            hk = p.read_text("utf-8").strip()
+            try:
+                hk = p.read_text("utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise InputError(f"--host-key {p}: cannot read the public key file: {exc}") from None
         put(("transfer", "host_key"), hk)
     if opts["carta_fecha"]:
         put(("carta_recibida",), True)
         put(("carta_fecha",), opts["carta_fecha"])
     if opts["simulacro"]:
         put(("simulacros",), sorted(set(opts["simulacro"])))
+    put(("entidad",), opts["entidad"])
+    put(("ip_registro",), opts["ip_registro"])
+    put(("url_pruebas",), opts["url_pruebas"])
+    put(("url_oficial",), opts["url_oficial"])
+    if opts["personal"]:
+        from ..instituto.registry import parse_staff
+
+        data["personal"] = [parse_staff(x) for x in opts["personal"]]
     return data
+
+
+def _from_file_upload(data: dict, key: str, base: Path) -> Path | None:
+    """`logo`/`diagrama` in a --from file: a path to the file (relative to that file); a flag as `show --json`
+    prints it is ignored (what counts is the file stored beside the record)."""
+    value = data.pop(key, None)
+    if isinstance(value, str) and value.strip():
+        return base / value
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    raise InputError(f"--from: {key}: expected the path of the {key} file, got {value!r}")
 
 
 @difusores.command("add")
 @_config_option
 @click.option("--from", "from_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="a TOML file with the registration (fields as in `show --json`); options override it")
+              help="a TOML file with the registration (fields as in `show --json`; logo and diagrama as paths "
+                   "relative to it); options override it")
 @click.option("--id", "ident", help="short id: lower-case letters, digits, '-' (e.g. el-diario)")
 @click.option("--nombre", help="media name")
 @click.option("--sitio", help="the media's website (https://…)")
@@ -135,9 +155,13 @@ def _difusor_from_options(data: dict, opts: dict) -> dict:
 @click.option("--tecnico-nombre")
 @click.option("--tecnico-email")
 @click.option("--tecnico-telefono")
+@click.option("--tecnico-movil", help="mobile phone of the technical contact (IEEM, IMPEPAC)")
+@click.option("--tecnico-extension", help="extension of the technical contact's phone (IEM)")
 @click.option("--legal-nombre")
 @click.option("--legal-email")
 @click.option("--legal-telefono")
+@click.option("--legal-movil", help="mobile phone of the legal contact (IEEM, IMPEPAC)")
+@click.option("--legal-extension", help="extension of the legal contact's phone (IEM)")
 @click.option("--servidor", help="server IP address or domain")
 @click.option("--software", help="server software (e.g. Debian 12, nginx 1.22)")
 @click.option("--hardware")
@@ -147,16 +171,26 @@ def _difusor_from_options(data: dict, opts: dict) -> dict:
               help="transfer method (frame: method 2, the difusor frames the official site)")
 @click.option("--ssh-host", help="push address if not --servidor")
 @click.option("--ssh-port", type=click.IntRange(1, 65535))
-@click.option("--ssh-user", help="the SSH user the difusor created for the institute")
+@click.option("--ssh-user", help="the SSH user the difusor created for the institute (the forms' FTP account; "
+                                 "no password: the institute logs in with its key)")
 @click.option("--ssh-path", help="the remote inbox directory")
 @click.option("--host-key", help="the server's SSH host public key: a line 'ssh-ed25519 AAAA…' or a .pub file")
-@click.option("--logo", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="vector logo (SVG)")
+@click.option("--logo", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="vector logo: SVG, or Adobe Illustrator .ai saved PDF-compatible (converted to SVG)")
 @click.option("--carta-fecha", help="commitment letter received on YYYY-MM-DD")
 @click.option("--simulacro", multiple=True, help="a drill attended, YYYY-MM-DD (repeatable)")
+@click.option("--entidad", help="entidad federativa of the difusor: name or INEGI code (IEM)")
+@click.option("--ip-registro", help="the IP address (or network) the difusor registers (IEM)")
+@click.option("--url-pruebas", help="URL of the difusor's test site (IEM)")
+@click.option("--url-oficial", help="URL of the difusor's official site, as the IEM form asks")
+@click.option("--diagrama", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="service diagram: PDF, SVG or PNG, at most 5 MiB (Chiapas)")
+@click.option("--personal", multiple=True, metavar="'NOMBRE|CARGO|CONTACTO'",
+              help="a member of the PREP team with role and e-mail or phone (repeatable; Chiapas)")
 @click.option("--json", "as_json", is_flag=True)
-def add(config_path, from_file, logo, as_json, **opts):
-    """Register a difusor (validated: URLs, e-mails, SSH host key, SVG logo)."""
-    from ..instituto.registry import Difusor, Registry
+def add(config_path, from_file, logo, diagrama, as_json, **opts):
+    """Register a difusor (validated: URLs, e-mails, phones, SSH host key, logo, service diagram)."""
+    from ..instituto.registry import AI_MAX_BYTES, DIAGRAM_MAX_BYTES, Difusor, Registry, read_upload
 
     cfg = _load(config_path)
     data: dict = {}
@@ -165,14 +199,19 @@ def add(config_path, from_file, logo, as_json, **opts):
             data = tomllib.loads(from_file.read_text("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{from_file}: not valid TOML: {exc}") from None
-        data.pop("logo", None)
+        except OSError as exc:
+            raise InputError(f"{from_file}: cannot read: {exc.strerror or exc}") from None
+        file_logo = _from_file_upload(data, "logo", from_file.parent)
+        file_diagram = _from_file_upload(data, "diagrama", from_file.parent)
+        logo, diagrama = logo or file_logo, diagrama or file_diagram
     data = _difusor_from_options(data, opts)
     for req in ("id", "nombre", "sitio", "enlace"):
         if req not in data:
-            raise InputError(f"--{req if req != 'id' else 'id'} is required (or give it in --from)")
+            raise InputError(f"--{req} is required (or give it in --from)")
     d = Difusor.from_json(data, f"difusor {data['id']!r}")
     reg = Registry(cfg.registry)
-    reg.add(d, logo.read_bytes() if logo else None)
+    reg.add(d, read_upload(logo, AI_MAX_BYTES, "--logo") if logo else None,
+            read_upload(diagrama, DIAGRAM_MAX_BYTES, "--diagrama") if diagrama else None)
     if as_json:
         _echo_json(d.to_json())
     else:
@@ -182,12 +221,34 @@ def add(config_path, from_file, logo, as_json, **opts):
 @difusores.command("list")
 @_config_option
 @click.option("--all", "show_all", is_flag=True, help="include blocked difusores")
+@click.option("--pendientes", is_flag=True,
+              help="who is missing what before each date of the call ([calendar], the profile's drills)")
+@click.option("--at", "at_text", default=None, metavar="DATE",
+              help="with --pendientes: judge as of this date (YYYY-MM-DD, or an ISO time) instead of today")
 @click.option("--json", "as_json", is_flag=True)
-def list_(config_path, show_all, as_json):
-    """The registered difusores (active ones, or --all)."""
+def list_(config_path, show_all, pendientes, at_text, as_json):
+    """The registered difusores (active ones, or --all); with --pendientes, what each still owes the call."""
     from ..instituto.registry import Registry
 
     cfg = _load(config_path)
+    if at_text is not None and not pendientes:
+        raise InputError("--at goes with --pendientes")
+    if pendientes:
+        from ..durable import read_jsonl
+        from ..instituto import pendientes as pend
+        from ..instituto.availability import institute_zone
+
+        tz = institute_zone(cfg)
+        at = pend.parse_at(at_text, tz) if at_text is not None else datetime.now(tz).date()
+        report = pend.pending(Registry(cfg.registry).all(), pend.deadlines(cfg), at,
+                              profile=cfg.profile, include_blocked=show_all,
+                              deliveries=read_jsonl(cfg.deliveries),
+                              observations=read_jsonl(cfg.monitor.observations))
+        if as_json:
+            _echo_json(report)
+        else:
+            click.echo(pend.to_text(report), nl=False)
+        return
     ds = [d for d in Registry(cfg.registry).all() if show_all or d.active]
     if as_json:
         _echo_json([{"id": d.id, "nombre": d.nombre, "estado": d.estado, "metodo": d.transfer.method,
@@ -195,6 +256,13 @@ def list_(config_path, show_all, as_json):
         return
     for d in ds:
         click.echo(f"{d.id:<24} {d.estado:<8} {d.transfer.method:<6} {d.nombre}  {d.enlace}")
+
+
+def _contact_line(c) -> str:
+    phone = c.telefono + (f" ext. {c.extension}" if c.extension else "")
+    parts = [f"{c.nombre} <{c.email}>".strip()] + ([f"tel. {phone}"] if phone else []) + \
+        ([f"móvil {c.movil}"] if c.movil else [])
+    return ", ".join(parts)
 
 
 @difusores.command("show")
@@ -206,7 +274,8 @@ def show(ident, config_path, as_json):
     from ..instituto.registry import Registry, host_key_fingerprint
 
     cfg = _load(config_path)
-    d = Registry(cfg.registry).get(ident)
+    reg = Registry(cfg.registry)
+    d = reg.get(ident)
     obj = d.to_json()
     if d.transfer.host_key:
         obj["transfer"]["host_key_fingerprint"] = host_key_fingerprint(d.transfer.host_key)
@@ -215,21 +284,37 @@ def show(ident, config_path, as_json):
         return
     click.echo(f"{d.id}: {d.nombre} [{d.estado}]")
     click.echo(f"  sitio {d.sitio}\n  enlace {d.enlace}")
-    click.echo(f"  técnico {d.tecnico.nombre} <{d.tecnico.email}> {d.tecnico.telefono}")
-    click.echo(f"  legal {d.legal.nombre} <{d.legal.email}> {d.legal.telefono}")
+    if d.url_oficial or d.url_pruebas:
+        click.echo(f"  sitio oficial {d.url_oficial or '-'}; sitio de pruebas {d.url_pruebas or '-'}")
+    if d.entidad or d.ip_registro:
+        click.echo(f"  entidad {d.entidad or '-'}; IP registrada {d.ip_registro or '-'}")
+    click.echo(f"  técnico {_contact_line(d.tecnico)}")
+    click.echo(f"  legal {_contact_line(d.legal)}")
     s = d.servidor
     click.echo(f"  servidor {s.host}; software {s.software or '-'}; hardware {s.hardware or '-'}; "
                f"energía {s.energia or '-'}; red {s.red or '-'}")
     t = d.transfer
     if t.method == "pull":
         click.echo("  transferencia: pull (consulta el directorio publicado)")
+        click.echo("  cuenta FTP de los formatos: no aplica (el difusor descarga; no se guarda contraseña)")
     elif t.method == "frame":
         click.echo("  transferencia: ninguna; método 2 (enmarca el sitio oficial)")
+        click.echo("  cuenta FTP de los formatos: no aplica (no se envía nada; no se guarda contraseña)")
     else:
         click.echo(f"  transferencia: {t.method} {t.user}@{d.push_host}:{t.port}{t.path} "
                    f"host key {obj['transfer'].get('host_key_fingerprint')}")
+        click.echo(f"  cuenta FTP de los formatos: usuario SSH {t.user}, sin contraseña: el instituto entra con su "
+                   "llave SSH y verifica la host key fijada (nunca se guarda una contraseña)")
     click.echo(f"  carta compromiso: {'sí, ' + (d.carta_fecha or '') if d.carta_recibida else 'no'}")
     click.echo(f"  simulacros: {', '.join(d.simulacros) or 'ninguno'}; logo: {'sí' if d.logo else 'no'}")
+    diagram = reg.diagram_path(d)
+    if diagram is not None:
+        size = diagram.stat().st_size if diagram.is_file() else None
+        click.echo(f"  diagrama del servicio: {diagram.name} "
+                   f"({f'{size:,} bytes' if size is not None else 'falta el archivo'})")
+    for p in d.personal:
+        contact = ", ".join(x for x in (p.email, p.telefono) if x)
+        click.echo(f"  personal: {p.nombre} ({p.cargo}) {contact}")
     if d.bloqueo:
         click.echo(f"  bloqueado {d.bloqueo.get('fecha')}: {d.bloqueo.get('motivo')} "
                    f"(aviso, paquete {d.bloqueo.get('notice_sequence')})")
@@ -331,7 +416,7 @@ def monitor(ctx, config_path, once, rounds, as_json, now_text):
             def now(self):
                 return fixed
         clock = _Fixed()
-    mon = Monitor(cfg.monitor, reg, work=cfg.work, clock=clock,
+    mon = Monitor(cfg.monitor, reg, work=cfg.work, clock=clock, site_url=cfg.site_url,
                   log=lambda m: click.echo(f"pregon monitor: {m}", err=True))
     n = 1 if once else rounds
     done, bad = 0, False
@@ -367,19 +452,53 @@ def monitor(ctx, config_path, once, rounds, as_json, now_text):
               help="the institute's instituto.toml (also accepted before `report`)")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="same as --format json")
+@click.option("--by", type=click.Choice(["day", "month"]), default=None,
+              help="availability per day (with months) or per month, against --threshold")
+@click.option("--threshold", type=click.FloatRange(0, 100), default=None,
+              help="with --by: the availability the call asks, in % (default: the profile's, else 99.9)")
+@click.option("--tz", "tz_name", default=None,
+              help="with --by: zone of the day boundaries (default: the profile's, else [source] timezone)")
+@click.option("--difusor", "only", multiple=True, help="only this difusor (repeatable): a file to hand it")
+@click.option("--from", "start", metavar="TIME", help="observations from this time on (ISO 8601)")
+@click.option("--to", "end", metavar="TIME", help="observations before this time (ISO 8601)")
 @click.pass_context
-def report(ctx, config_path, fmt, as_json):
-    """Availability, lag percentiles, tampering and downtime per difusor, from the observations."""
+def report(ctx, config_path, fmt, as_json, by, threshold, tz_name, only, start, end):
+    """Availability, lag percentiles, tampering and downtime per difusor, from the observations; with --by,
+    availability per day or month against the call's threshold (IEM: 99.9 %)."""
+    from ..instituto import availability
     from ..instituto.monitor import summarize, to_csv, to_text
     from ..instituto.registry import Registry
     from ..durable import read_jsonl
+    from ._times import option_time
 
     cfg = _load(config_path or ctx.obj["config_path"])
+    if by is None and (threshold is not None or tz_name is not None):
+        raise InputError("--threshold and --tz go with --by day|month")
+    tz = availability.zone(tz_name) if tz_name is not None else availability.institute_zone(cfg)
+    t0, t1 = option_time(start, "--from", tz), option_time(end, "--to", tz)
+    if t0 and t1 and t1 <= t0:
+        raise InputError("--to must be later than --from")
     obs = read_jsonl(cfg.monitor.observations)
     if not obs:
         raise InputError(f"{cfg.monitor.observations}: no observations yet; run `pregon instituto monitor --once`")
-    rows = summarize(obs, Registry(cfg.registry).all())
+    registered = Registry(cfg.registry).all()
+    known = {d.id for d in registered} | {o.get("difusor") for o in obs}
+    unknown = [i for i in only if i not in known]
+    if unknown:
+        raise InputError(f"--difusor {unknown[0]!r}: neither registered nor observed")
     fmt = "json" if as_json else fmt
+    if by is not None:
+        if threshold is None:
+            threshold = availability.institute_threshold(cfg)
+        doc = availability.report(obs, tz=tz, by=by, start=t0, end=t1, only=tuple(only), threshold=threshold,
+                                  difusores=[d.id for d in registered])
+        if fmt == "json":
+            _echo_json(doc)
+        else:
+            click.echo((availability.to_csv if fmt == "csv" else availability.to_text)(doc), nl=False)
+        return
+    kept = [o for o in obs if (not only or o.get("difusor") in only) and _in_period(o, t0, t1)]
+    rows = summarize(kept, [d for d in registered if not only or d.id in only])
     if fmt == "json":
         _echo_json(rows)
     elif fmt == "csv":
@@ -388,4 +507,17 @@ def report(ctx, config_path, fmt, as_json):
         click.echo(to_text(rows), nl=False)
 
 
+def _in_period(o: dict, start, end) -> bool:
+    if start is None and end is None:
+        return True
+    try:
+        t = datetime.fromisoformat(o.get("time"))
+    except (TypeError, ValueError):
+        return False
+    if t.tzinfo is None:
+        return False
+    return (start is None or t >= start) and (end is None or t < end)
+
+
 from . import instituto_init  # noqa: E402,F401  (init, recovery-exhausted)
+from . import instituto_web  # noqa: E402,F401  (webconfig, difusores access|snippet)

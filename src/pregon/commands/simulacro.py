@@ -10,6 +10,10 @@ from ..errors import CheckFailed, InputError
 
 
 @click.command()
+@click.option("--perfil", "profile", default=None,
+              help="drill under an institute's call (pregon.perfiles: ieem-2021, impepac-2021, iem-2021, "
+                   "iepc-dgo-2022, iepc-chis-2024): its elections and date, cadence, transport and web server; "
+                   "ends with the call's compliance checklist")
 @click.option("--preset", type=click.Choice(["morelos", "edomex", "nacional"]), default="morelos", show_default=True,
               help="size of the synthetic election")
 @click.option("--source", "source_kind", type=click.Choice(["feed", "database", "site"]), default="feed",
@@ -43,7 +47,8 @@ from ..errors import CheckFailed, InputError
               help="after the night, keep the sites browsable until Ctrl-C")
 @click.option("--pdf/--no-pdf", default=None, help="memorias in PDF too [default: when WeasyPrint is installed]")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON at the end")
-def simulacro(preset, election_dir, source_kind, n, methods, hours, speed, port, out, seed, scale, fault_specs, full_every, linger,
+@click.pass_context
+def simulacro(ctx, profile, preset, election_dir, source_kind, n, methods, hours, speed, port, out, seed, scale, fault_specs, full_every, linger,
               pdf, as_json):
     """A drill: synthetic election, institute, N difusores (SFTP, rsync, pull), monitor, faults, memorias.
 
@@ -70,6 +75,19 @@ def simulacro(preset, election_dir, source_kind, n, methods, hours, speed, port,
         raise InputError(f"--methods: {bad[0] if bad else 'empty'!r} is not one of {', '.join(METHODS)} "
                          "(e.g. --methods sftp,pull)")
     faults = parse_all(fault_specs, n)
+    if profile is not None:
+        from .. import perfiles
+
+        if election_dir is not None:
+            raise InputError("--perfil and --election: choose one (a profile drills its own synthetic election)")
+        rules = perfiles.load(profile)
+        if ctx.get_parameter_source("methods") is click.core.ParameterSource.DEFAULT:
+            chosen = rules.transport.methods
+        else:
+            outside = [m for m in chosen if m not in rules.transport.methods]
+            if outside:
+                raise InputError(f"--methods {outside[0]}: the call of {rules.institute} distributes by "
+                                 f"{', '.join(rules.transport.methods)}")
     final_cut = True
     if election_dir is not None:
         from ..simulacro.plan import timeline
@@ -82,15 +100,18 @@ def simulacro(preset, election_dir, source_kind, n, methods, hours, speed, port,
             hours, final_cut = night, tl["final"]  # to the databases' own corte, as final as they were
         preset = "replay"
     if hours is None:
-        hours = 12.0
+        hours = 12.0 if profile is None else 24.0 * 14  # a profile's drill: its whole window unless --hours
     if hours <= 0:
         raise InputError("--hours must be positive")
     plan = Plan(out=out, preset=preset, seed=seed, scale=scale, hours=hours, speed=speed, n=n, port=port,
                 full_every=full_every, faults=faults, source=election_dir, final_cut=final_cut, source_kind=source_kind,
-                methods=chosen)
+                methods=chosen, profile=profile)
     check(plan)
     summary = Simulacro(plan, echo=lambda line: click.echo(line), linger=linger, pdf=pdf).run()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
     if summary and not summary["interrupted"] and not all(d["current"] for d in summary["difusores"]):
         raise CheckFailed("at least one difusor did not end on the last corte (see the summary)")
+    failed = [c["rule"] for c in (summary or {}).get("checklist") or [] if not c["ok"]]
+    if failed and not summary["interrupted"]:
+        raise CheckFailed(f"{len(failed)} rule(s) of the call not met: {failed[0]} (see the checklist)")

@@ -5,6 +5,10 @@ page of the next cut no longer lists it.
 The notice is a `not-official` package addressed to the difusor's id; its receiver replaces the public site
 with the notice. Unblocking sends a `clear` notice and asks the scheduler for a full package at the next cut
 (the difusor's tree is behind, and a full is the only package it can apply after the notices).
+
+A pull difusor's credential (access.py) is revoked before anything else, so its next package request gets 403
+even if a later step fails; it still reaches the index and the notice. Unblocking restores the same credential
+once the registry says active again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from .. import durable
 from ..errors import InputError
 from . import packages as pk
 from . import pull, store
+from .access import Access
 from .config import Config, require
 from .push import Delivery, Pusher
 from .registry import Registry
@@ -67,11 +72,13 @@ def block(cfg: Config, ident: str, reason: str, now: datetime, *, push: bool = T
     require(cfg, "key")
     key = load_secret_key(cfg.key)
     registry = Registry(cfg.registry)
+    registry.get(ident)  # a registered difusor: its download link closes first, whatever happens next
+    revoked = Access(cfg.work).revoke(ident)
     d = registry.block(ident, reason, now)
     res = _send(cfg, key, ident, "not-official", notice_text(d.nombre, cfg.name), now, push, pusher)
     registry.set_notice_sequence(ident, res.notice.sequence)
     durable.append_jsonl(cfg.journal, {"time": store.iso(now), "event": "blocked", "difusor": ident, "reason": reason,
-                                     "notice_sequence": res.notice.sequence,
+                                     "notice_sequence": res.notice.sequence, "pull_access_revoked": revoked,
                                      "delivered": [x.result for x in res.deliveries]})
     return res
 
@@ -83,9 +90,10 @@ def unblock(cfg: Config, ident: str, now: datetime, *, push: bool = True, pusher
     key = load_secret_key(cfg.key)
     registry = Registry(cfg.registry)
     d = registry.unblock(ident, now)
+    restored = Access(cfg.work).restore(ident)
     res = _send(cfg, key, ident, "clear", f"{d.nombre} es nuevamente difusor oficial del PREP.", now, push, pusher)
     pk.request_full(cfg.work, f"difusor {ident} unblocked")
     durable.append_jsonl(cfg.journal, {"time": store.iso(now), "event": "unblocked", "difusor": ident,
-                                     "notice_sequence": res.notice.sequence,
+                                     "notice_sequence": res.notice.sequence, "pull_access_restored": restored,
                                      "delivered": [x.result for x in res.deliveries]})
     return res

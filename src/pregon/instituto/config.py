@@ -81,7 +81,8 @@ from ..errors import InputError
 
 SOURCE_KINDS = ("feed", "database", "site")
 _NAMES = dict(name=S(nonempty=True), feed=S(nonempty=True), work=S(nonempty=True), registry=S(nonempty=True),
-              pull_dir=S(nonempty=True), key=S(nonempty=True), ssh_key=S(nonempty=True), election=S())
+              pull_dir=S(nonempty=True), key=S(nonempty=True), ssh_key=S(nonempty=True), election=S(),
+              site_url=S(nonempty=True))
 SCHEMA = {
     "instituto": _NAMES,
     "profile": {"id": S(nonempty=True)},
@@ -151,6 +152,7 @@ class Config:
     key: Path | None = None
     ssh_key: Path | None = None
     election: str | None = None
+    site_url: str | None = None  # the official site's public URL: frame snippets and check, pull credential URLs
     start: datetime | None = None
     end: datetime | None = None
     final_cut: bool = True  # whether the cut at `end` is the último corte
@@ -259,6 +261,7 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         base=base, name=i.get("name", "unspecified"), feed=i.get("feed"), work=i.get("work", "work"),
         registry=i.get("registry", "difusores"), pull_dir=i.get("pull_dir"), key=i.get("key"),
         ssh_key=i.get("ssh_key"), election=i.get("election") or None, start=start, end=end, final_cut=final_cut,
+        site_url=i.get("site_url"),
         cadence=timedelta(minutes=_num(s, "cadence_minutes", 15, ws, minimum=0.001, maximum=24 * 60)),
         full_every=_num(s, "full_every", 8, ws, kind=int, minimum=1),
         cut_retries=_num(s, "cut_retries", 3, ws, kind=int, maximum=100),

@@ -10,7 +10,12 @@ difusores' analytics can leave it out):
   that very cut: `tampered` on any difference (or a corte the institute never published);
 - headers: `Cache-Control` of main.json has no-cache, no-store and must-revalidate;
 - TLS: an https URL must present a valid certificate (httpx verifies it): `tls-error` otherwise;
-- a blocked difusor: its home page must show the notice ("ya no es difusor oficial").
+- a blocked difusor: its home page must show the notice ("ya no es difusor oficial");
+- a method-2 (`frame`) difusor hosts nothing to compare: its `enlace` page must hold an iframe of the official
+  site (same origin, under the path of `[instituto] site_url`) and the official site's `Content-Security-Policy:
+  frame-ancestors` must let that page's origin frame it (`frame-missing`, `frame-elsewhere`, `frame-refused`;
+  `frame-unchecked` without a site_url or when the official site does not answer). Blocked, it is in order
+  (`notice-shown`) once the official site refuses to be framed by it, and `frame-allowed` while it does not.
 Every observation is a line of observations.jsonl; availability (the seeds ask 99.9%) and lag percentiles
 come from those lines. Alerts (a log line, and the optional `alert_command` with PREGON_ALERT_* variables)
 fire when a condition starts, and a `resolved` line when it ends.
@@ -23,12 +28,15 @@ import hashlib
 import json
 import math
 import os
+import re
 import ssl
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from .. import durable
 from . import store
@@ -37,6 +45,8 @@ from .registry import Difusor
 
 NO_STORE_TOKENS = ("no-cache", "no-store", "must-revalidate")
 NOTICE_TEXT = "ya no es difusor oficial"
+FRAME_FAILURES = ("frame-missing", "frame-elsewhere", "frame-refused", "frame-allowed", "frame-unchecked")
+MAX_FRAME_PAGE = 4 << 20  # bytes of a framing page read for its iframes
 
 
 def user_agent() -> str:
@@ -54,7 +64,7 @@ class Observation:
     time: str
     difusor: str
     url: str
-    status: str  # ok | lagging | tampered | down | tls-error | headers | notice-shown | notice-missing
+    status: str  # ok | lagging | tampered | down | tls-error | headers | notice-shown | notice-missing | frame-*
     up: bool
     http_status: int | None = None
     corte_sequence: int | None = None
@@ -99,9 +109,121 @@ def percentile(values: list[float], p: float) -> float | None:
     return v[rank - 1]
 
 
+# --- method 2: the frame and the official site's frame-ancestors ------------------------------------------------
+
+
+class _Iframes(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "iframe":
+            src = dict(attrs).get("src")
+            if src:
+                self.sources.append(src.strip())
+
+    handle_startendtag = handle_starttag
+
+
+def iframe_sources(page: str, base: str) -> list[str]:
+    """Every iframe's src in a page, made absolute against the page's URL (in the page's order)."""
+    p = _Iframes()
+    try:
+        p.feed(page)
+        p.close()
+    except Exception:  # a broken page: whatever was read before it broke
+        pass
+    return [urljoin(base, s) for s in p.sources]
+
+
+def _endpoint(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, the port made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        return None
+    return scheme, parts.hostname.lower(), port
+
+
+def frames_site(src: str, site: str) -> bool:
+    """Whether an iframe's src is the official site: same origin, under site_url's path."""
+    a, b = _endpoint(src), _endpoint(site)
+    if a is None or b is None or a != b:
+        return False
+    path, prefix = urlsplit(src).path or "/", urlsplit(site).path or "/"
+    return path.startswith(prefix) or path + "/" == prefix
+
+
+_SOURCE = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?P<host>\*|(?:\*\.)?[a-z0-9.-]+|\[[0-9a-f:.]+\])"
+                     r"(?::(?P<port>[0-9]+|\*))?(?P<path>/.*)?$")
+
+
+def frame_ancestor_lists(csp_headers: list[str]) -> list[list[str]]:
+    """The source list of `frame-ancestors` in each policy that has one (several policies all apply)."""
+    out = []
+    for header in csp_headers:
+        for policy_text in header.split(","):
+            for directive in policy_text.split(";"):
+                words = directive.split()
+                if words and words[0].lower() == "frame-ancestors":
+                    out.append([w.lower() for w in words[1:]])
+                    break
+    return out
+
+
+def source_allows(source: str, ancestor: str, self_url: str) -> bool:
+    """CSP3 source matching of an ancestor's origin, for frame-ancestors (paths do not apply to origins)."""
+    anc, own = _endpoint(ancestor), _endpoint(self_url)
+    if anc is None:
+        return False
+    scheme, host, port = anc
+    if source == "'self'":
+        return own is not None and anc == own
+    if source == "*":
+        return True
+    if re.fullmatch(r"[a-z][a-z0-9+.-]*:", source):
+        return scheme == source[:-1] or (source == "http:" and scheme == "https")
+    m = _SOURCE.match(source)
+    if m is None:
+        return False
+    s_scheme = m.group("scheme") or (own[0] if own else "https")
+    if not (scheme == s_scheme or (s_scheme == "http" and scheme == "https")):
+        return False
+    s_host = m.group("host")
+    if s_host.startswith("*."):
+        if not host.endswith(s_host[1:]):
+            return False
+    elif s_host != "*" and s_host != host:
+        return False
+    s_port = m.group("port")
+    if s_port == "*":
+        return True
+    if s_port is None:
+        return port == (443 if scheme == "https" else 80)
+    return int(s_port) == port
+
+
+def ancestors_allow(csp_headers: list[str], x_frame_options: str | None, ancestor: str, site: str) -> bool:
+    """Whether a browser lets the official site (with these response headers) be framed by `ancestor`."""
+    lists = frame_ancestor_lists(csp_headers)
+    if lists:
+        return all(any(source_allows(src, ancestor, site) for src in sources) for sources in lists)
+    xfo = (x_frame_options or "").strip().lower()
+    if xfo == "deny":
+        return False
+    if xfo == "sameorigin":
+        return _endpoint(ancestor) == _endpoint(site)
+    return True
+
+
 class Monitor:
     def __init__(self, cfg, registry, *, clock=None, work: Path | None = None, log=None, verify_tls=True,
-                 transport=None):
+                 transport=None, site_url: str | None = None):
         self.cfg = cfg  # MonitorConfig
         self.registry = registry
         self.work = Path(work) if work is not None else None
@@ -109,6 +231,9 @@ class Monitor:
         self.log = log or (lambda msg: None)
         self.verify_tls = verify_tls
         self.transport = transport
+        self.site_url = site_url  # the official site a frame difusor must frame ([instituto] site_url)
+        self._policy_client = None
+        self._policy_task = None
         self.first_seen: dict[str, tuple[int, str]] = {}  # difusor -> (corte, first seen iso)
         self.active_alerts: dict[str, set[str]] = {}
         self.last_failure: dict[str, dict] = {}
@@ -176,7 +301,10 @@ class Monitor:
         if self.transport is not None:
             kw["transport"] = self.transport
         async with httpx.AsyncClient(**kw) as client:
-            obs = await asyncio.gather(*(self.observe(client, d, cuts) for d in difusores))
+            try:
+                obs = await asyncio.gather(*(self.observe(client, d, cuts) for d in difusores))
+            finally:
+                self._policy_client = self._policy_task = None
         for o in obs:
             self._observations.append(o.to_json())
             self._alerts(o)
@@ -205,6 +333,8 @@ class Monitor:
         o = Observation(time=store.iso(now), difusor=d.id, url=base, status="ok", up=False)
         t0 = time.perf_counter()
         try:
+            if d.transfer.method == "frame":
+                return await self._observe_frame(client, d, o, t0)
             if not d.active:
                 r = await client.get(base)
                 o.http_status, o.up = r.status_code, r.status_code == 200
@@ -277,6 +407,78 @@ class Monitor:
                 o.response_s = round(time.perf_counter() - t0, 3)
         return o
 
+    # --- method 2 -----------------------------------------------------------------------------------------
+
+    async def _official_policy(self, client) -> tuple[list[str], str | None]:
+        """The official site's CSP headers and X-Frame-Options, fetched once per round (all frame difusores
+        share the answer); an httpx error or a non-200 propagates as RuntimeError."""
+        if self._policy_task is None or self._policy_client is not client:
+            self._policy_client = client
+
+            async def fetch():
+                import httpx
+
+                try:
+                    r = await client.get(self.site_url)
+                except httpx.HTTPError as exc:
+                    raise RuntimeError(f"the official site {self.site_url} does not answer: {exc}") from None
+                if r.status_code != 200:
+                    raise RuntimeError(f"the official site {self.site_url} answers HTTP {r.status_code}")
+                return r.headers.get_list("content-security-policy"), r.headers.get("x-frame-options")
+
+            self._policy_task = asyncio.ensure_future(fetch())
+        return await self._policy_task
+
+    async def _observe_frame(self, client, d: Difusor, o: Observation, t0: float) -> Observation:
+        """A method-2 difusor: its page frames the official site, and the official site lets it (nothing of
+        the difusor's own host is compared: it hosts no copy)."""
+        if not self.site_url:
+            o.status, o.error = "frame-unchecked", "[instituto] site_url is not set: which frame is the official site?"
+            return o
+        ancestor = d.enlace
+        if not d.active:
+            try:
+                csp, xfo = await self._official_policy(client)
+            except RuntimeError as exc:
+                o.status, o.error = "frame-unchecked", str(exc)
+                return o
+            if ancestors_allow(csp, xfo, ancestor, self.site_url):
+                o.status = "frame-allowed"
+                o.error = ("blocked, but the official site still lets its page frame it: regenerate the web "
+                           "configuration (`pregon instituto webconfig`) and reload the server")
+            else:
+                o.status = "notice-shown"
+            return o
+        r = await client.get(d.enlace)
+        o.response_s = round(time.perf_counter() - t0, 3)
+        o.http_status = r.status_code
+        if r.status_code != 200:
+            o.status, o.error = "down", f"HTTP {r.status_code} for its framing page {d.enlace}"
+            return o
+        o.up = True
+        try:
+            page = r.content[:MAX_FRAME_PAGE].decode(r.encoding or "utf-8", "replace")
+        except LookupError:  # a charset no codec knows
+            page = r.content[:MAX_FRAME_PAGE].decode("utf-8", "replace")
+        sources = iframe_sources(page, d.enlace)
+        if not sources:
+            o.status, o.error = "frame-missing", f"{d.enlace} holds no iframe of the official site {self.site_url}"
+            return o
+        if not any(frames_site(src, self.site_url) for src in sources):
+            o.status = "frame-elsewhere"
+            o.error = f"{d.enlace} frames {sources[0]}, not the official site {self.site_url}"
+            return o
+        try:
+            csp, xfo = await self._official_policy(client)
+        except RuntimeError as exc:
+            o.status, o.error = "frame-unchecked", str(exc)
+            return o
+        if not ancestors_allow(csp, xfo, ancestor, self.site_url):
+            o.status = "frame-refused"
+            o.error = (f"the official site's frame-ancestors does not let {urlsplit(ancestor).netloc} frame it: "
+                       "regenerate the web configuration (`pregon instituto webconfig`) and reload the server")
+        return o
+
     # --- alerts -------------------------------------------------------------------------------------------
 
     def _alerts(self, o: Observation) -> None:
@@ -291,6 +493,8 @@ class Monitor:
             kinds.add("headers")
         if o.status == "notice-missing":
             kinds.add("notice-missing")
+        if o.status in FRAME_FAILURES:
+            kinds.add("frame")
         if o.status not in ("ok", "notice-shown"):
             self.last_failure[o.difusor] = {"time": o.time, "status": o.status, "error": o.error}
         before = self.active_alerts.get(o.difusor, set())

@@ -19,6 +19,10 @@ signature, then the index (each by rename); a reader that catches them mid-swap 
 does not verify and simply fetches again. The index's mtime strictly increases on every write, so the
 web server's ETag (mtime + length) changes with it and conditional requests (If-None-Match /
 If-Modified-Since) are exact.
+
+Who may download is the web server's business: `pregon instituto webconfig` (webconfig.py) serves the index
+publicly and the packages only under each difusor's credential (access.py), `/d/<token>/publicado/`. The
+index's `file` entries are relative, so they resolve under whatever prefix the difusor polls.
 """
 
 from __future__ import annotations
@@ -32,10 +36,14 @@ from pathlib import Path
 
 from .. import durable
 from ..package.keys import SecretKey
+from ..serve import policy
 from .packages import PackageRecord
 from . import store
 
 from ..package.pullindex import FORMAT, INDEX, SIGNATURE, sign_index, verify_index  # noqa: F401  (re-exported)
+
+INDEX_CACHE = "no-cache"  # the index and its signature: revalidated on every request (ETag, 304)
+PACKAGE_CACHE = policy.IMMUTABLE  # a package name is never reused
 
 
 def index_entries(records: list[PackageRecord]) -> list[PackageRecord]:
@@ -108,15 +116,17 @@ def publish(pull_dir: Path, records: list[PackageRecord], *, key: SecretKey, ele
 
 
 def nginx_locations(url_prefix: str, pull_dir: Path) -> str:
-    """nginx `location` blocks for the official site's server: the index and its signature revalidated on
-    every request (ETag/Last-Modified answer 304 when unchanged), packages cached for a year (never
-    rewritten under the same name). A CDN in front honours the same headers."""
+    """nginx `location` blocks that serve the pull directory to anyone: the index and its signature
+    revalidated on every request (ETag/Last-Modified answer 304 when unchanged), packages cached for a year
+    (never rewritten under the same name). No per-difusor credential, so blocking cannot close a download
+    link: for a CDN or object store that authenticates at its edge. The institute's own server:
+    webconfig.py."""
     p = "/" + url_prefix.strip("/")
     d = Path(pull_dir)
     return (
         f"location = {p}/index.json {{\n    alias {d}/index.json;\n    default_type application/json;\n"
-        f"    add_header Cache-Control \"no-cache\" always;\n}}\n"
+        f"    add_header Cache-Control \"{INDEX_CACHE}\" always;\n}}\n"
         f"location = {p}/index.json.minisig {{\n    alias {d}/index.json.minisig;\n    default_type text/plain;\n"
-        f"    add_header Cache-Control \"no-cache\" always;\n}}\n"
+        f"    add_header Cache-Control \"{INDEX_CACHE}\" always;\n}}\n"
         f"location {p}/packages/ {{\n    alias {d}/packages/;\n    default_type application/gzip;\n"
-        f"    add_header Cache-Control \"public, max-age=31536000, immutable\" always;\n}}\n")
+        f"    add_header Cache-Control \"{PACKAGE_CACHE}\" always;\n}}\n")

@@ -1,21 +1,34 @@
-"""The registry of difusores: one `<id>.json` per difusor (and its logo `<id>.svg`) in one directory, each
-written atomically. What the seeds ask at registration, validated on the way in:
+"""The registry of difusores: one `<id>.json` per difusor (its logo `<id>.svg` and service diagram
+`<id>.diagrama.<pdf|svg|png>` beside it) in one directory, each written atomically. What the calls'
+registration forms (Anexos) ask, validated on the way in:
 
 - media name, website, proposed link (the URL of its PREP copy, which the monitor polls), technical and
-  legal contacts (name, e-mail, phone), server IP/domain, software/hardware/power/network notes;
-- transfer: method `sftp`, `rsync` (both over SSH, key auth only: no password is ever stored), `pull`, or
-  `frame` (method 2: the difusor's page frames the official site; nothing is sent to it); for push, user,
-  port, the remote directory (its inbox) and the pinned host key (an OpenSSH public key line);
-- logo: an SVG, size-capped, refused if it carries scripts, event handlers, external references or DTDs;
+  legal contacts (name, e-mail, phone, mobile, extension), server IP/domain, software/hardware/power/network;
+- IEM: entidad, the IP address the difusor registers, its test-site URL and its official-site URL;
+  Chiapas: the service diagram (PDF/SVG/PNG, size-capped) and the staff list with roles;
+- transfer: method `sftp`, `rsync` (both over SSH), `pull`, or `frame` (method 2: the difusor's page frames
+  the official site; nothing is sent to it); for push, user, port, the remote directory (its inbox) and the
+  pinned host key (an OpenSSH public key line). The forms' FTP-style account (user and password) is
+  answered with the SSH user and keys: the institute logs in with its own key and pins the difusor's host
+  key, so no password is ever stored, and a record or `--from` file carrying one is refused;
+- logo: an SVG, or an Adobe Illustrator .ai saved PDF-compatible (converted to SVG with poppler's
+  pdftocairo), size-capped, refused if it carries scripts, event handlers, external references or DTDs;
 - commitment letter received (yes/no, date), drills attended (dates);
 - status: active or blocked (with date and reason).
+
+Every field added after the first release has a default, so older records still read.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
+import shutil
+import subprocess
+import tempfile
+import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -23,7 +36,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import durable
-from ..configschema import TABLE, B, I, L, S, check, nullable
+from ..configschema import TABLE, B, I, L, Many, S, check, nullable
 from ..errors import InputError
 
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
@@ -33,6 +46,21 @@ HOST_RE = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?
 METHODS = ("sftp", "rsync", "pull", "frame")  # frame: method 2, the difusor frames the official site
 PUSH_METHODS = ("sftp", "rsync")
 LOGO_MAX_BYTES = 100 * 1024
+AI_MAX_BYTES = 20 * 1024 * 1024  # an Illustrator file embeds far more than the artwork; its SVG is capped above
+DIAGRAM_MAX_BYTES = 5 * 1024 * 1024
+DIAGRAM_KINDS = ("pdf", "svg", "png")
+_PASSWORD_KEYS = ("password", "passwd", "pass", "contrasena", "contraseña")
+_PHONE_RE = re.compile(r"\+?[0-9 ().-]+")
+_EXTENSION_RE = re.compile(r"[0-9]{1,8}")
+# the 32 entidades federativas in INEGI order (code = index + 1), as the forms name them
+ENTIDADES = ("Aguascalientes", "Baja California", "Baja California Sur", "Campeche", "Coahuila", "Colima",
+             "Chiapas", "Chihuahua", "Ciudad de México", "Durango", "Guanajuato", "Guerrero", "Hidalgo", "Jalisco",
+             "México", "Michoacán", "Morelos", "Nayarit", "Nuevo León", "Oaxaca", "Puebla", "Querétaro",
+             "Quintana Roo", "San Luis Potosí", "Sinaloa", "Sonora", "Tabasco", "Tamaulipas", "Tlaxcala",
+             "Veracruz", "Yucatán", "Zacatecas")
+_ENTIDAD_ALIASES = {"estado de mexico": "México", "edomex": "México", "cdmx": "Ciudad de México",
+                    "distrito federal": "Ciudad de México", "michoacan de ocampo": "Michoacán",
+                    "coahuila de zaragoza": "Coahuila", "veracruz de ignacio de la llave": "Veracruz"}
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 _FORBIDDEN_TAGS = {"script", "foreignobject", "iframe", "embed", "object", "audio", "video", "handler", "listener"}
 _REMOTE_PATH_RE = re.compile(r"[A-Za-z0-9._/~-]{1,255}")
@@ -42,6 +70,18 @@ _USER_RE = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")
 @dataclass
 class Contact:
     nombre: str = ""
+    email: str = ""
+    telefono: str = ""
+    movil: str = ""  # mobile phone (IEEM, IMPEPAC)
+    extension: str = ""  # extension of `telefono` (IEM)
+
+
+@dataclass
+class Staff:
+    """One person of the difusor's PREP team (Chiapas asks for the list with roles)."""
+
+    nombre: str = ""
+    cargo: str = ""
     email: str = ""
     telefono: str = ""
 
@@ -81,6 +121,12 @@ class Difusor:
     estado: str = "active"  # active | blocked
     bloqueo: dict | None = None  # {"fecha": iso, "motivo": str, "notice_sequence": n}
     logo: bool = False  # <id>.svg present beside the record
+    entidad: str = ""  # entidad federativa of the difusor (IEM), one of ENTIDADES
+    ip_registro: str = ""  # the IP address (or network) the difusor registers (IEM)
+    url_pruebas: str = ""  # its test site (IEM)
+    url_oficial: str = ""  # its official site, as the IEM form asks (the monitor polls `enlace`)
+    diagrama: str = ""  # file name of the service diagram beside the record (Chiapas), "" when none
+    personal: list[Staff] = field(default_factory=list)  # staff with roles (Chiapas)
 
     @property
     def active(self) -> bool:
@@ -97,12 +143,16 @@ class Difusor:
     def from_json(cls, d: dict, where: str = "difusor") -> "Difusor":
         if not isinstance(d, dict):
             raise InputError(f"{where}: expected an object")
-        transfer = d.get("transfer")
-        if isinstance(transfer, dict):
-            secret = next((k for k in transfer if k in ("password", "passwd", "contrasena", "contraseña")), None)
+        for table in ("transfer", "tecnico", "legal", "servidor"):
+            sub = d.get(table)
+            secret = next((k for k in sub if str(k).lower() in _PASSWORD_KEYS), None) if isinstance(sub, dict) else None
             if secret:
-                raise InputError(f"{where}: transfer.{secret}: passwords are not accepted; "
-                                 "register an SSH host key and push with the institute's key")
+                raise InputError(f"{where}: {table}.{secret}: passwords are not accepted; the FTP-style account of "
+                                 "the form is the SSH user: register its host key, the institute pushes with its key")
+        secret = next((k for k in d if str(k).lower() in _PASSWORD_KEYS), None)
+        if secret:
+            raise InputError(f"{where}: {secret}: passwords are not accepted; the FTP-style account of the form is "
+                             "the SSH user: register its host key, the institute pushes with its key")
         check(d, ENTRY_SCHEMA, where)
         try:
             kw = dict(d)
@@ -112,23 +162,23 @@ class Difusor:
                     raise InputError(f"{where}: field {name!r} must be a table")
                 bad = sorted(set(v) - set(sub.__dataclass_fields__))
                 if bad:
-                    if name == "transfer" and bad[0] in ("password", "passwd", "contrasena", "contraseña"):
-                        raise InputError(f"{where}: transfer.{bad[0]}: passwords are not accepted; "
-                                         "register an SSH host key and push with the institute's key")
                     raise InputError(f"{where}: unknown field {name}.{bad[0]}")
                 kw[name] = sub(**v)
+            kw["personal"] = [Staff(**x) for x in (kw.get("personal") or [])]
             return cls(**kw)
         except TypeError as exc:
             raise InputError(f"{where}: {exc}") from None
 
 
-_CONTACT = {"nombre": S(), "email": S(), "telefono": S()}
+_CONTACT = {"nombre": S(), "email": S(), "telefono": S(), "movil": S(), "extension": S()}
 ENTRY_SCHEMA = {  # a registry entry: <id>.json, or the TOML/JSON given to `difusores add --from`
     "id": S(nonempty=True), "nombre": S(), "sitio": S(), "enlace": S(), "tecnico": _CONTACT, "legal": _CONTACT,
     "servidor": {"host": S(), "software": S(), "hardware": S(), "energia": S(), "red": S()},
     "transfer": {"method": S(), "host": S(), "port": I(1, 65535), "user": S(), "path": S(), "host_key": S()},
     "carta_recibida": B, "carta_fecha": nullable(S()), "simulacros": L, "estado": S(),
     "bloqueo": nullable(TABLE), "logo": B,
+    "entidad": S(), "ip_registro": S(), "url_pruebas": S(), "url_oficial": S(), "diagrama": S(),
+    "personal": Many({"nombre": S(), "cargo": S(), "email": S(), "telefono": S()}),
 }
 
 
@@ -142,6 +192,43 @@ def _url(value: str, what: str) -> str:
 def _email(value: str, what: str) -> None:
     if not EMAIL_RE.fullmatch(value):
         raise InputError(f"{what} {value!r}: not an e-mail address")
+
+
+def _phone(value: str, what: str) -> None:
+    digits = sum(c.isdigit() for c in value)
+    if not _PHONE_RE.fullmatch(value) or not 7 <= digits <= 15:
+        raise InputError(f"{what} {value!r}: not a phone number; write digits with optional +, spaces, dashes or "
+                         "parentheses (10 digits in Mexico, e.g. 443 123 4567)")
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text.casefold()) if not unicodedata.combining(c)).strip()
+
+
+def entidad_name(value: str, what: str = "entidad") -> str:
+    """The entidad's name as ENTIDADES spells it, from its name (accents and case aside) or INEGI code 1..32."""
+    v = value.strip()
+    if v.isdigit() and 1 <= int(v) <= len(ENTIDADES):
+        return ENTIDADES[int(v) - 1]
+    folded = _fold(v)
+    for name in ENTIDADES:
+        if _fold(name) == folded:
+            return name
+    if folded in _ENTIDAD_ALIASES:
+        return _ENTIDAD_ALIASES[folded]
+    raise InputError(f"{what} {value!r}: not an entidad federativa; give its name (e.g. Michoacán) or its "
+                     "INEGI code 1..32")
+
+
+def _ip(value: str, what: str) -> None:
+    try:
+        if "/" in value:
+            ipaddress.ip_network(value, strict=True)
+        else:
+            ipaddress.ip_address(value)
+    except ValueError:
+        raise InputError(f"{what} {value!r}: expected an IP address (e.g. 203.0.113.7) or a network "
+                         "(e.g. 203.0.113.0/28)") from None
 
 
 def parse_host_key(text: str, what: str = "host key"):
@@ -164,14 +251,17 @@ def host_key_fingerprint(text: str) -> str:
     return parse_host_key(text).get_fingerprint("sha256")
 
 
-def check_logo(data: bytes, what: str = "logo") -> str:
-    """The SVG text if it is a safe, small SVG; InputError saying what is wrong otherwise."""
-    if len(data) > LOGO_MAX_BYTES:
-        raise InputError(f"{what}: {len(data)} bytes, over the limit of {LOGO_MAX_BYTES}; simplify the SVG")
+def check_logo(data: bytes, what: str = "logo", limit: int | None = None) -> str:
+    """The SVG text if it is a safe, small SVG (at most `limit` bytes, LOGO_MAX_BYTES by default); InputError
+    saying what is wrong otherwise."""
+    limit = LOGO_MAX_BYTES if limit is None else limit
+    if len(data) > limit:
+        raise InputError(f"{what}: {len(data)} bytes, over the limit of {limit}; simplify the SVG")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputError(f"{what}: not UTF-8 text; a vector logo (SVG) is required") from None
+        raise InputError(f"{what}: not UTF-8 text, so not an SVG; a vector logo (SVG, or a PDF-compatible .ai) "
+                         "is required") from None
     low = text.lower()
     if "<!doctype" in low or "<!entity" in low:
         raise InputError(f"{what}: DTDs and entities are not allowed in the logo")
@@ -199,6 +289,93 @@ def check_logo(data: bytes, what: str = "logo") -> str:
     return text
 
 
+def logo_svg(data: bytes, what: str = "logo") -> str:
+    """The logo as safe SVG text: an SVG as given, or an Adobe Illustrator .ai saved PDF-compatible (its first
+    page converted with poppler's pdftocairo); the result passes check_logo either way."""
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"%PDF-"):
+        if len(data) > AI_MAX_BYTES:
+            raise InputError(f"{what}: {len(data)} bytes, over the limit of {AI_MAX_BYTES} for a .ai/PDF logo; "
+                             "export the logo as SVG")
+        return check_logo(pdf_to_svg(data, what), f"{what} (converted from .ai/PDF to SVG)")
+    if head.startswith(b"%!PS") or head.startswith(b"\xc5\xd0\xd3\xc6"):
+        raise InputError(f"{what}: a PostScript-only Illustrator/EPS file cannot be converted; export the logo as "
+                         "SVG, or save the .ai with 'Create PDF Compatible File' checked")
+    return check_logo(data, what)
+
+
+def pdf_to_svg(data: bytes, what: str = "logo") -> bytes:
+    """The first page of a PDF (a PDF-compatible .ai) as SVG bytes, by poppler's `pdftocairo -svg`."""
+    tool = shutil.which("pdftocairo")
+    if tool is None:
+        raise InputError(f"{what}: converting a .ai/PDF logo needs poppler's pdftocairo (apt install poppler-utils); "
+                         "or export the logo as SVG")
+    with tempfile.TemporaryDirectory(prefix="pregon-logo-") as tmp:
+        src, out = Path(tmp) / "logo.pdf", Path(tmp) / "logo.svg"
+        src.write_bytes(data)
+        try:
+            r = subprocess.run([tool, "-svg", "-f", "1", "-l", "1", str(src), str(out)], capture_output=True,
+                               timeout=60, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise InputError(f"{what}: pdftocairo took over 60 s to convert it; export the logo as SVG") from None
+        if r.returncode != 0 or not out.is_file():
+            why = (r.stderr.decode("utf-8", "replace").strip().splitlines() or [f"exit code {r.returncode}"])[0]
+            raise InputError(f"{what}: not a readable PDF-compatible .ai ({why}); export the logo as SVG")
+        return out.read_bytes()
+
+
+_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia)\b")
+
+
+def check_diagram(data: bytes, what: str = "diagrama") -> str:
+    """The kind ("pdf", "svg" or "png") of a service diagram judged by its content; InputError otherwise."""
+    if not data:
+        raise InputError(f"{what}: the file is empty; give the service diagram as PDF, SVG or PNG")
+    if len(data) > DIAGRAM_MAX_BYTES:
+        raise InputError(f"{what}: {len(data)} bytes, over the limit of {DIAGRAM_MAX_BYTES}; reduce the diagram")
+    if data.startswith(b"%PDF-"):
+        if _PDF_ACTIVE.search(data):
+            raise InputError(f"{what}: the PDF carries scripts, actions or embedded files; print it to a plain PDF")
+        if b"%%EOF" not in data[-1024:]:
+            raise InputError(f"{what}: the PDF is truncated (no %%EOF at its end)")
+        return "pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        if data[12:16] != b"IHDR" or b"IEND" not in data[-16:]:
+            raise InputError(f"{what}: a damaged or truncated PNG")
+        return "png"
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<"):
+        check_logo(data, what, limit=DIAGRAM_MAX_BYTES)  # the same safety checks as a logo
+        return "svg"
+    raise InputError(f"{what}: not a PDF, SVG or PNG file; export the service diagram in one of those")
+
+
+def read_upload(path: Path, limit: int, what: str) -> bytes:
+    """A file given on the command line, refused before reading when it is over `limit` bytes."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise InputError(f"{what} {path}: {size} bytes, over the limit of {limit}")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{what} {path}: cannot read: {exc.strerror or exc}") from None
+
+
+def parse_staff(text: str, what: str = "--personal") -> dict:
+    """`NOMBRE|CARGO|CONTACTO[|CONTACTO]` (a contact with @ is the e-mail, else the phone) -> a staff table."""
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) < 3 or len(parts) > 4:
+        raise InputError(f"{what} {text!r}: expected 'NOMBRE|CARGO|CORREO O TELÉFONO[|TELÉFONO O CORREO]'")
+    out = {"nombre": parts[0], "cargo": parts[1]}
+    for c in parts[2:]:
+        key = "email" if "@" in c else "telefono"
+        if key in out:
+            raise InputError(f"{what} {text!r}: two {'e-mails' if key == 'email' else 'phones'}; give one of each")
+        out[key] = c
+    return out
+
+
 def validate(d: Difusor, where: str = "difusor") -> Difusor:
     if not ID_RE.fullmatch(d.id or ""):
         raise InputError(f"{where}: id {d.id!r}: use lower-case letters, digits and '-' (e.g. el-diario)")
@@ -213,6 +390,35 @@ def validate(d: Difusor, where: str = "difusor") -> Difusor:
         if not c.email:
             raise InputError(f"{where}: {role} contact e-mail is required")
         _email(c.email, f"{where}: {role} e-mail")
+        if c.movil:
+            _phone(c.movil, f"{where}: {role}.movil")
+        if c.extension and not _EXTENSION_RE.fullmatch(c.extension):
+            raise InputError(f"{where}: {role}.extension {c.extension!r}: expected 1 to 8 digits (e.g. 2105)")
+        if c.extension and not c.telefono:
+            raise InputError(f"{where}: {role}.extension: an extension needs the {role} contact's telefono")
+    if d.entidad:
+        d.entidad = entidad_name(d.entidad, f"{where}: entidad")
+    if d.ip_registro:
+        _ip(d.ip_registro, f"{where}: ip_registro")
+    if d.url_pruebas:
+        _url(d.url_pruebas, f"{where}: url_pruebas")
+    if d.url_oficial:
+        _url(d.url_oficial, f"{where}: url_oficial")
+    if d.diagrama and not re.fullmatch(re.escape(d.id) + r"\.diagrama\.(pdf|svg|png)", d.diagrama):
+        raise InputError(f"{where}: diagrama {d.diagrama!r}: expected {d.id}.diagrama.pdf|svg|png (the file beside "
+                         "the record; give the diagram with --diagrama FILE)")
+    for i, p in enumerate(d.personal, start=1):
+        w = f"{where}: personal #{i}"
+        if not p.nombre.strip():
+            raise InputError(f"{w}: nombre is required")
+        if not p.cargo.strip():
+            raise InputError(f"{w} ({p.nombre}): cargo (the person's role) is required")
+        if not p.email and not p.telefono:
+            raise InputError(f"{w} ({p.nombre}): give an e-mail or a phone")
+        if p.email:
+            _email(p.email, f"{w} e-mail")
+        if p.telefono:
+            _phone(p.telefono, f"{w} telefono")
     if d.servidor.host and not HOST_RE.fullmatch(d.servidor.host):
         raise InputError(f"{where}: servidor {d.servidor.host!r}: expected an IP address or a domain name")
     t = d.transfer
@@ -262,6 +468,10 @@ class Registry:
     def logo_path(self, ident: str) -> Path:
         return self.root / f"{ident}.svg"
 
+    def diagram_path(self, d: Difusor) -> Path | None:
+        """The service diagram stored beside the record, if it has one."""
+        return self.root / d.diagrama if d.diagrama else None
+
     def ids(self) -> list[str]:
         if not self.root.is_dir():
             return []
@@ -289,15 +499,22 @@ class Registry:
         data = (json.dumps(d.to_json(), ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
         durable.atomic_write(self._path(d.id), data)
 
-    def add(self, d: Difusor, logo: bytes | None = None) -> Difusor:
+    def add(self, d: Difusor, logo: bytes | None = None, diagram: bytes | None = None) -> Difusor:
+        """Register `d` with its logo (SVG or PDF-compatible .ai) and service diagram (PDF/SVG/PNG); every
+        check runs before anything is written."""
+        d.logo, d.diagrama = False, ""  # only what is stored here counts, never a flag from a --from file
         validate(d, f"difusor {d.id!r}")
         if self._path(d.id).exists():
             raise InputError(f"difusor {d.id!r} is already registered; `show` it, or choose another id")
-        if logo is not None:
-            text = check_logo(logo, f"difusor {d.id!r}: logo")
-            self.root.mkdir(parents=True, exist_ok=True)
+        text = logo_svg(logo, f"difusor {d.id!r}: logo") if logo is not None else None
+        kind = check_diagram(diagram, f"difusor {d.id!r}: diagrama") if diagram is not None else None
+        self.root.mkdir(parents=True, exist_ok=True)
+        if text is not None:
             durable.atomic_write(self.logo_path(d.id), text.encode("utf-8"))
             d.logo = True
+        if kind is not None:
+            d.diagrama = f"{d.id}.diagrama.{kind}"
+            durable.atomic_write(self.root / d.diagrama, diagram)
         self.save(d)
         return d
 

@@ -3,6 +3,8 @@
     result = build(Options(config=Path("difusor.toml"), out=Path("memoria"), ...))
 
 Output DIR: memoria.html, memoria.pdf (unless pdf=False), logs-<from>-<to>.tar.gz, SHA256SUMS, datos.json.
+With `availability` (the institute's availability report), the cuts section carries the "Disponibilidad"
+table per day and month against the call's threshold.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class Options:
     workers: int | None = None
     monitor_agents: tuple[str, ...] = ("pregon-monitor",)
     monitor_ips: tuple[str, ...] = ()
+    availability: Path | None = None  # the institute's `monitor report --by day --format json`
+    frame: bool = False  # a method-2 difusor: its page framed the official site; no receiver, no journal
 
 
 @dataclass
@@ -136,9 +140,10 @@ def build(opts: Options, *, note=lambda m: None) -> Result:
     if opts.baseline is not None and opts.baseline[1] <= opts.baseline[0]:
         raise InputError("the baseline period ends before it starts")
     logs = expand_logs(opts.logs, cfg)
-    if not cfg.journal.exists():
+    if not cfg.journal.exists() and not opts.frame:
         raise InputError(f"{cfg.journal}: no such file; the memoria needs the receiver's journal "
-                         "([difusor] journal in the config; `pregon difusor run` writes it)")
+                         "([difusor] journal in the config; `pregon difusor run` writes it; a method-2 difusor, "
+                         "which frames the official site, passes --frame)")
     comments = None
     if opts.comments is not None:
         try:
@@ -147,6 +152,7 @@ def build(opts: Options, *, note=lambda m: None) -> Result:
             raise InputError(f"{opts.comments}: no such file (--comments takes a text or Markdown file)") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{opts.comments}: cannot read as UTF-8 text: {exc}") from None
+    availability = load_availability(opts.availability, cfg.id) if opts.availability is not None else None
     if opts.pdf and not render.weasyprint_available():
         raise InputError("the PDF needs WeasyPrint: pip install 'pregon[pdf]' (and its system libraries, e.g. "
                          "apt install libpango-1.0-0 libpangoft2-1.0-0), or pass --no-pdf for HTML only")
@@ -156,7 +162,7 @@ def build(opts: Options, *, note=lambda m: None) -> Result:
                      site_hosts=(cfg.serve.server_name,) if cfg.serve.server_name != "_" else (),
                      workers=opts.workers)
     report.definitions = spanish_definitions(report.parameters)
-    entries = read_jsonl(cfg.journal)
+    entries = read_jsonl(cfg.journal) if cfg.journal.exists() else []
     cuts = data.published_cuts(entries, start, end, archive=cfg.archive)
     incidents = data.incidents_of(entries, start, end, cfg.tz)
     counts = data.journal_summary(entries, start, end)
@@ -198,7 +204,7 @@ def build(opts: Options, *, note=lambda m: None) -> Result:
     ctx = render.context(cfg=cfg, registro=registro, start=start, end=end, report=report, cuts=cuts,
                          incidents=incidents, journal_counts=counts, bundle_name=bundle_path.name,
                          bundle_sha256=bundle_sha, logs=log_rows, excluded=excluded, comments=comments,
-                         date=date)
+                         date=date, availability=availability, frame=opts.frame)
     html_text = render.render_html(ctx)
     (out / "memoria.html").write_text(html_text, "utf-8")
     files = ["memoria.html"]
@@ -223,16 +229,32 @@ def build(opts: Options, *, note=lambda m: None) -> Result:
         "cuts_summary": ctx["cuts_summary"],
         "incidents": [i.to_dict() for i in incidents],
         "journal_events": counts,
+        "frame": opts.frame,
         "logs": {"bundle": bundle_path.name, "sha256": bundle_sha,
                  "files": [{**r, "first": r["first"] and r["first"].isoformat(),
                             "last": r["last"] and r["last"].isoformat()} for r in log_rows],
                  "analysed_not_bundled": excluded},
+        "availability": availability,
         "analytics": _portable(report.to_dict(), names),
         "comments": comments,
     }
     (out / "datos.json").write_text(json.dumps(datos, ensure_ascii=False, indent=1, default=str) + "\n", "utf-8")
     files += [bundle_path.name, "SHA256SUMS", "datos.json"]
     return Result(out=out, files=files, headline=ctx["headline"], cuts=len(cuts), incidents=len(incidents))
+
+
+def load_availability(path: Path, ident: str) -> dict:
+    """This difusor's part of the institute's availability report (JSON), checked; one line when unusable."""
+    from ..instituto.availability import for_difusor
+
+    try:
+        doc = json.loads(Path(path).read_text("utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"--availability {path}: no such file; ask the institute for its report "
+                         "(`pregon instituto monitor report --by day --format json`)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"--availability {path}: not a readable JSON report: {exc}") from None
+    return for_difusor(doc, ident, f"--availability {path}")
 
 
 def _portable(d: dict, names: dict) -> dict:

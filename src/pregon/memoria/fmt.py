@@ -79,3 +79,20 @@ def long_when(t: datetime, tz: tzinfo) -> str:
     """`domingo 2 de junio de 2024, 20:00 h (UTC−06:00)`."""
     lt = t.astimezone(tz)
     return f"{long_date(lt, tz)}, {lt:%H:%M} h ({offset(lt)})"
+
+
+def pct(x, decimals: int = 3) -> str:
+    """A percentage already in % (availability): `99.931 %`."""
+    return "—" if x is None else f"{float(x):,.{decimals}f} %"
+
+
+def day_label(iso: str) -> str:
+    """`2024-06-02` -> `02/06/2024`."""
+    y, m, d = iso.split("-")
+    return f"{d}/{m}/{y}"
+
+
+def month_label(ym: str) -> str:
+    """`2024-06` -> `junio de 2024`."""
+    y, m = ym.split("-")
+    return f"{MONTHS[int(m) - 1]} de {y}"

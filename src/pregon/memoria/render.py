@@ -112,7 +112,7 @@ def build_charts(report) -> dict[str, str]:
 
 def context(*, cfg, registro: dict, start: datetime, end: datetime, report, cuts, incidents, journal_counts,
             bundle_name: str, bundle_sha256: str, logs, comments: str | None, date: datetime,
-            excluded=()) -> dict:
+            excluded=(), availability: dict | None = None, frame: bool = False) -> dict:
     tz = cfg.tz
     p = report.period
     humans = p.traffic["humans"]
@@ -189,6 +189,31 @@ def context(*, cfg, registro: dict, start: datetime, end: datetime, report, cuts
         "comments": comments_html(comments),
         "definitions": report.definitions,
         "warnings": report.warnings,
+        "availability": availability_context(availability),
+        "frame": frame,
+    }
+
+
+def availability_context(a: dict | None) -> dict | None:
+    """The "Disponibilidad" table: per day and month (es-MX labels) and the total, against the threshold."""
+    if a is None:
+        return None
+
+    def t(text):
+        try:
+            return datetime.fromisoformat(text) if isinstance(text, str) else None
+        except ValueError:
+            return None
+
+    return {
+        "threshold": f"{a['threshold_pct']:g} %",
+        "tz": a["tz"],
+        "first": t(a.get("first")),
+        "last": t(a.get("last")),
+        "days": [(fmt.day_label(r["period"]), r) for r in a.get("days", [])],
+        "months": [(fmt.month_label(r["period"]), r) for r in a.get("months", [])],
+        "total": a["total"],
+        "missed": sum(1 for r in a.get("days", []) if r["meets"] is False),
     }
 
 

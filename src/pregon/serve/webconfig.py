@@ -1,7 +1,8 @@
 """Configurations for the distribution's web servers, serving `current` with pregon's header policy.
 
 `render(server, cfg)` gives the site configuration an operator drops into /etc/nginx/sites-available or
-/etc/apache2/sites-available. `standalone=True` wraps it in a complete main configuration with its own
+/etc/apache2/sites-available (or, for IIS on a Windows difusor, the web.config of the site that holds the
+PREP copy as a virtual directory). `standalone=True` wraps it in a complete main configuration with its own
 pid, logs and temporary paths under `runtime_dir` (how the tests run the real Debian binaries on loopback,
 and a quick way for an operator to try it without touching the system server).
 
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
+from ..errors import InputError
 from . import policy
 
 APACHE_MODULES = "/usr/lib/apache2/modules"
@@ -113,7 +116,13 @@ def render_nginx(cfg, *, listen: str | None = None, access_log: str | None = Non
 """
     if not standalone:
         return server
-    rt = Path(runtime_dir or ".")
+    return nginx_standalone(server, runtime_dir=Path(runtime_dir or "."), user=user, workers=workers)
+
+
+def nginx_standalone(server: str, *, runtime_dir: Path | str, user: str | None = None, workers: str = "auto") -> str:
+    """A whole nginx.conf around server blocks (and their http-level lines): its own pid, error log and
+    temporary paths under runtime_dir, Debian's MIME map."""
+    rt = runtime_dir
     user_line = f"user {user};\n" if user else ""
     # a `types {}` block inside server replaces the inherited map, so declare the full map at http level
     server = server.replace("    types { text/csv csv; }\n", "")
@@ -207,11 +216,18 @@ def render_apache(cfg, *, listen: str | None = None, access_log: str | None = No
 """
     if not standalone:
         return vhost
-    rt = Path(runtime_dir or ".")
     mods = ["mpm_event", "authz_core", "mime", "headers", "dir"]  # log_config, unixd: built in (Debian)
     if https:
         mods += ["ssl", "socache_shmcb", "http2"]
-    load = "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in mods)
+    return apache_standalone(vhost, runtime_dir=Path(runtime_dir or "."), listen=listen, user=user, group=group,
+                             modules=mods)
+
+
+def apache_standalone(vhost: str, *, runtime_dir: Path | str, listen, user: str, group: str, modules) -> str:
+    """A whole apache2.conf around a vhost: its own ServerRoot, pid, mutex and error log under runtime_dir, the
+    modules loaded by path, nothing of the file system served but what the vhost allows."""
+    rt = runtime_dir
+    load = "\n".join(f"LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so" for m in modules)
     return f"""ServerRoot "{rt}"
 {load}
 Listen {listen}
@@ -268,7 +284,137 @@ def render_caddy(cfg, **_ignored) -> str:
 """
 
 
-RENDERERS = {"nginx": render_nginx, "apache": render_apache, "caddy": render_caddy}
+# --- IIS ------------------------------------------------------------------------------------------------
+
+IIS_HIDDEN_SEGMENTS = (".git", ".svn", ".hg", ".htaccess", ".htpasswd", ".env", ".DS_Store", ".pregon")
+IIS_DENIED_EXTENSIONS = (".part", ".tmp", ".partial", ".filepart")  # uploads in progress: never public
+
+
+_IIS_PATH_RE = re.compile(r"([A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*)?")
+
+
+def windows_path(p) -> str:
+    """A path as Windows names it: /mnt/c/pregon/current (WSL) -> C:\\pregon\\current; others unchanged."""
+    m = re.fullmatch(r"/mnt/([a-zA-Z])(/.*)?", str(p))
+    if not m:
+        return str(p)
+    return f"{m.group(1).upper()}:" + (m.group(2) or "/").replace("/", "\\")
+
+
+def _timespan(seconds: int) -> str:
+    """IIS's timeSpan: `00:00:15`, `365.00:00:00`."""
+    d, rest = divmod(int(seconds), 86400)
+    h, rest = divmod(rest, 3600)
+    m, sec = divmod(rest, 60)
+    return (f"{d}." if d else "") + f"{h:02d}:{m:02d}:{sec:02d}"
+
+
+def _max_age(cache: str) -> tuple[int, str]:
+    """(max-age, the other directives) of one of policy's Cache-Control values."""
+    parts = [p.strip() for p in cache.split(",")]
+    age = next(int(p.split("=", 1)[1]) for p in parts if p.startswith("max-age="))
+    return age, ", ".join(p for p in parts if not p.startswith("max-age="))
+
+
+def render_iis(cfg, *, path: str = "prep", **_ignored) -> str:
+    """A web.config for IIS 10 (no URL Rewrite needed) with the nginx/Apache policy.
+
+    IIS reads web.config from the folder it serves, and `current` is swapped at every corte, so the file
+    cannot live inside the release: the PREP copy is a virtual directory (`path`, default `prep`) whose
+    physical path is `current`, and this web.config goes in the parent site's root, its rules under
+    `<location path="prep">`. IIS picks headers by path, not by extension, without URL Rewrite: everything
+    gets the HTML policy (15 s) except json/ (120 s), json/main.json (no-store, set verbatim with the cache
+    mode off so IIS adds nothing), and the content-hashed assets/ and difusores/logos/ (a year, immutable).
+    """
+    import xml.etree.ElementTree as ET
+
+    prefix = path.strip().strip("/")
+    if not _IIS_PATH_RE.fullmatch(prefix) or ".." in prefix.split("/"):
+        raise InputError(f"--iis-path {path!r}: expected a virtual directory path such as prep or elecciones/prep")
+    https = _https(cfg)
+
+    def loc(sub: str) -> str:
+        return "/".join(x for x in (prefix, sub) if x)
+
+    def comment(text: str) -> ET.Element:
+        return ET.Comment(" " + text.replace("--", "- -") + " ")  # "--" may not appear inside an XML comment
+
+    def web(parent) -> ET.Element:
+        return ET.SubElement(parent, "system.webServer")
+
+    def client_cache(parent, cache: str | None) -> None:
+        sc = ET.SubElement(parent, "staticContent")
+        if cache is None:
+            ET.SubElement(sc, "clientCache", cacheControlMode="NoControl")
+            return
+        age, rest = _max_age(cache)
+        attrs = {"cacheControlMode": "UseMaxAge", "cacheControlMaxAge": _timespan(age)}
+        if rest:
+            attrs["cacheControlCustom"] = rest
+        ET.SubElement(sc, "clientCache", attrs)
+        return sc
+
+    root = ET.Element("configuration")
+    current = windows_path(cfg.current)
+    root.append(comment(f"pregon difusor: the PREP copy at /{prefix + '/' if prefix else ''} serves {current} "
+                        "(generated by `pregon difusor webconfig iis`)"))
+    if prefix:
+        root.append(comment(f"Put this file in the root folder of the IIS site and make /{prefix} a virtual "
+                            f"directory whose physical path is {current} (see docs/difusor-operations.md)"))
+        top = ET.SubElement(root, "location", path=prefix, inheritInChildApplications="false")
+    else:
+        root.append(comment("The site root is the PREP copy, but IIS reads web.config from the served folder, "
+                            "which changes at every corte: put these sections into applicationHost.config, each "
+                            "under <location path=\"SITE\"> (SITE/json, SITE/json/main.json...), or serve the "
+                            "copy as a virtual directory (the default, prep)"))
+        top = root
+    ws = web(top)
+    ET.SubElement(ws, "directoryBrowse", enabled="false")
+    dd = ET.SubElement(ws, "defaultDocument", enabled="true")
+    files = ET.SubElement(dd, "files")
+    ET.SubElement(files, "clear")
+    ET.SubElement(files, "add", value="index.html")
+    ws.append(comment("no output or kernel cache: a cached response would outlive the swap of `current`"))
+    ET.SubElement(ws, "caching", enabled="false", enableKernelCache="false")
+    sc = client_cache(ws, policy.HTML)
+    for ext, mime in sorted(policy.CONTENT_TYPES.items()):
+        ET.SubElement(sc, "remove", fileExtension=ext)
+        ET.SubElement(sc, "mimeMap", fileExtension=ext, mimeType=mime)
+    sc.append(comment("files without an extension (descargas/SHA256SUMS), as the embedded server types them"))
+    ET.SubElement(sc, "remove", fileExtension=".")
+    ET.SubElement(sc, "mimeMap", fileExtension=".", mimeType="application/octet-stream")
+    hp = ET.SubElement(ws, "httpProtocol")
+    ch = ET.SubElement(hp, "customHeaders")
+    ET.SubElement(ch, "remove", name="X-Powered-By")
+    for k, v in _security(cfg, https):
+        ET.SubElement(ch, "remove", name=k)
+        ET.SubElement(ch, "add", name=k, value=v)
+    sec = ET.SubElement(ws, "security")
+    rf = ET.SubElement(sec, "requestFiltering")
+    hs = ET.SubElement(rf, "hiddenSegments", applyToWebDAV="true")
+    for seg in IIS_HIDDEN_SEGMENTS:
+        ET.SubElement(hs, "add", segment=seg)
+    fe = ET.SubElement(rf, "fileExtensions", allowUnlisted="true")
+    for ext in IIS_DENIED_EXTENSIONS:
+        ET.SubElement(fe, "add", fileExtension=ext, allowed="false")
+    rf.append(comment("every other dotfile or dot-directory: 404, as nginx's location ~ /\\."))
+    du = ET.SubElement(rf, "denyUrlSequences")
+    ET.SubElement(du, "add", sequence="/.")
+
+    for sub, cache in (("json", policy.OTHER), ("assets", policy.IMMUTABLE), ("difusores/logos", policy.IMMUTABLE)):
+        client_cache(web(ET.SubElement(root, "location", path=loc(sub), inheritInChildApplications="false")), cache)
+    main = ET.SubElement(root, "location", path=loc(policy.MAIN_JSON.lstrip("/")), inheritInChildApplications="false")
+    main.append(comment("the seeds' rule, verbatim: no ETag removal without URL Rewrite, harmless under no-store"))
+    mw = web(main)
+    client_cache(mw, None)
+    mch = ET.SubElement(ET.SubElement(mw, "httpProtocol"), "customHeaders")
+    ET.SubElement(mch, "remove", name="Cache-Control")
+    ET.SubElement(mch, "add", name="Cache-Control", value=policy.NO_STORE)
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+RENDERERS = {"nginx": render_nginx, "apache": render_apache, "caddy": render_caddy, "iis": render_iis}
 
 
 def render(server: str, cfg, **kw) -> str:

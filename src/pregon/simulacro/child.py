@@ -4,6 +4,10 @@ institute's records share one timeline.
 
     python -m pregon.simulacro.child run   --config difusor.toml --start ISO --speed X --origin UNIX
     python -m pregon.simulacro.child serve --config difusor.toml --port P --start … --speed … --origin …
+    python -m pregon.simulacro.child logclock --config difusor.toml --start … --speed … --origin …
+
+`logclock` is Apache's piped access log (`CustomLog "|…" combined`) when a drill runs the real Apache: each
+line Apache writes gets the drill's time in place of the wall clock's, and goes to [serve] access_log.
 
 The simulacro starts these in their own process group and stops them by pid (SIGTERM, then SIGKILL).
 """
@@ -29,41 +33,53 @@ def _run(args) -> int:
 
 
 def _serve(args) -> int:
-    from zoneinfo import ZoneInfo
-
     from ..difusor.config import load_config
     from ..serve import embedded
 
     cfg = load_config(args.config)
     clock = _clock(args)
-    tz = ZoneInfo("America/Mexico_City")
-    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-    def now(self) -> str:  # the access log's timestamp on the drill's clock, local time of the election
-        t = clock.now().astimezone(tz)
-        off = int(t.utcoffset().total_seconds())
-        sign = "+" if off >= 0 else "-"
-        off = abs(off)
-        return (f"{t.day:02d}/{months[t.month - 1]}/{t.year}:{t.hour:02d}:{t.minute:02d}:{t.second:02d} "
-                f"{sign}{off // 3600:02d}{off % 3600 // 60:02d}")
-
-    embedded.AccessLog.now = now  # this process only: the drill's timeline in the log the memoria reads
+    # this process only: the access log the memoria reads on the drill's timeline, in the election's zone
+    embedded.AccessLog.now = lambda self: _stamp(clock, cfg.tz)
     embedded.serve(cfg.current, "127.0.0.1", args.port, workers=1, access_log=cfg.serve.access_log,
                    frame_ancestors=cfg.serve.frame_ancestors,
                    ready=lambda p: print(f"serving {cfg.current} on http://127.0.0.1:{p}/", file=sys.stderr, flush=True))
     return 0
 
 
+def _stamp(clock, tz) -> str:
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    t = clock.now().astimezone(tz)
+    off = int(t.utcoffset().total_seconds())
+    sign, off = ("+" if off >= 0 else "-"), abs(off)
+    return (f"{t.day:02d}/{months[t.month - 1]}/{t.year}:{t.hour:02d}:{t.minute:02d}:{t.second:02d} "
+            f"{sign}{off // 3600:02d}{off % 3600 // 60:02d}")
+
+
+def _logclock(args) -> int:
+    """Apache's piped log: stamp each line with the drill's clock, append it to the difusor's access log."""
+    import re
+
+    from ..difusor.config import load_config
+
+    cfg = load_config(args.config)
+    clock = _clock(args)
+    stamp = re.compile(rb"\[[^\]]*\]")
+    with open(cfg.serve.access_log, "ab", buffering=0) as out:
+        for line in sys.stdin.buffer:
+            out.write(stamp.sub(lambda m: b"[" + _stamp(clock, cfg.tz).encode() + b"]", line, count=1))
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pregon.simulacro.child")
-    ap.add_argument("role", choices=["run", "serve"])
+    ap.add_argument("role", choices=["run", "serve", "logclock"])
     ap.add_argument("--config", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--start", required=True)
     ap.add_argument("--speed", required=True)
     ap.add_argument("--origin", required=True)
     args = ap.parse_args(argv)
-    return _run(args) if args.role == "run" else _serve(args)
+    return {"run": _run, "serve": _serve, "logclock": _logclock}[args.role](args)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ class DifusorPlan:
     index: int  # 1-based, as in --fault
     id: str
     nombre: str
-    method: str  # sftp | rsync | pull
+    method: str  # sftp | rsync | pull | frame (method 2: its page frames the official site; hosts no copy)
     root: Path
     port: int
     sshd_port: int = 0  # set when its OpenSSH server starts (push difusores)
@@ -78,6 +78,11 @@ class DifusorPlan:
     @property
     def push(self) -> bool:
         return self.method in ("sftp", "rsync")
+
+    @property
+    def hosts(self) -> bool:
+        """Whether it receives and serves packages (a framing difusor only serves its page around the frame)."""
+        return self.method != "frame"
 
 
 @dataclass
@@ -100,15 +105,52 @@ class Plan:
     source: Path | None = None  # --election DIR: an election directory (a replay) instead of the preset
     source_kind: str = "feed"  # --source: feed, or drops of the institute's own PREP system (database | site)
     final_cut: bool = True  # whether the drill's last cut is the último corte (a replay: as its databases)
+    profile: str | None = None  # --perfil: an institute's call; its election, cadence, transport and web server
+    web_server: str = "embedded"  # what serves each difusor's site: embedded | apache | nginx
 
     def __post_init__(self):
         self.out = Path(self.out).resolve()
+        if self.profile is not None:
+            self._apply_profile()
         if self.speed <= 0:
             self.speed = round(self.hours * 3600 / DEFAULT_SECONDS, 3)
         if not self.difusores:
+            from .webservers import serving_base
+
+            base = serving_base(self.out, self.web_server)
             self.difusores = [DifusorPlan(i, name, NOMBRES.get(name, name), self.methods[(i - 1) % len(self.methods)],
-                                          self.out / "difusores" / name, self.port + i)
+                                          base / name, self.port + i)
                               for i, name in enumerate(difusor_names(self.n), start=1)]
+
+    def _apply_profile(self) -> None:
+        """The call's rules: its election (preset = the profile id), cadence, transport methods taken in turns,
+        and the web server it names; the night is cut to the call's window."""
+        from .. import perfiles
+
+        p = perfiles.load(self.profile)
+        self.preset = p.id
+        self.cadence_minutes = p.cadence.minutes
+        if self.methods == METHODS:  # not chosen: the call's, in turns
+            self.methods = p.transport.methods
+        named = [s for s in p.web.servers if s in ("apache", "nginx")]
+        self.web_server = named[0] if named else "embedded"
+        window_h = (p.window.last_cut() - p.window.start).total_seconds() / 3600
+        self.hours = min(self.hours, window_h)
+
+    @property
+    def rules(self):
+        """The profile (pregon.perfiles.Profile) of a --perfil drill, else None."""
+        if self.profile is None:
+            return None
+        from .. import perfiles
+
+        return perfiles.load(self.profile)
+
+    @property
+    def tz(self):
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.rules.timezone if self.profile else "America/Mexico_City")
 
     # paths
     @property
@@ -181,7 +223,7 @@ def check_port_free(port: int, what: str) -> None:
 
 
 def check(plan: Plan) -> None:
-    bad = [m for m in plan.methods if m not in METHODS]
+    bad = [m for m in plan.methods if m not in METHODS + (("frame",) if plan.profile else ())]
     if bad or not plan.methods:
         raise InputError(f"--methods: {bad[0] if bad else 'empty'!r} is not one of {', '.join(METHODS)}")
     if not 1 <= plan.n <= 50:
@@ -211,8 +253,18 @@ def prepare_out(plan: Plan) -> None:
     if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
         raise InputError(f"{out} exists and was not made by `pregon simulacro`; choose another --out")
     out.mkdir(parents=True, exist_ok=True)
+    link = out / "difusores"
+    if link.is_symlink():  # a previous drill's difusores lived where its web server could read them
+        shutil.rmtree(link.resolve(), ignore_errors=True)
+        link.unlink()
     for sub in ("instituto", "difusores"):
         shutil.rmtree(out / sub, ignore_errors=True)
+    base = plan.difusores[0].root.parent if plan.difusores else link
+    if base != link:  # kept readable for Apache (simulacro.webservers.serving_base); OUT/difusores points there
+        shutil.rmtree(base, ignore_errors=True)
+        base.mkdir(parents=True)
+        os.chmod(base, 0o755)
+        link.symlink_to(base)
     for f in ("resumen.json", "resumen.txt"):
         (out / f).unlink(missing_ok=True)
 
@@ -313,6 +365,7 @@ def write_instituto(plan: Plan) -> None:
         "# Times are simulated election-night times; the drill's clock runs [simulacro] speed times faster.\n"
         f"[instituto]\nname = {_toml_str(name)}\nfeed = \"../eleccion\"\nwork = \"work\"\nregistry = \"difusores\"\n"
         "pull_dir = \"publicado\"\nkey = \"keys/pregon.key\"\n"
+        f"site_url = \"{plan.official_url}\"\n"
         + ("ssh_key = \"keys/id_ed25519\"\n" if any(d.push for d in plan.difusores) else "")
         + f"\n[schedule]\nstart = \"{plan.start.isoformat()}\"\nend = \"{plan.end.isoformat()}\"\n"
         + ("" if plan.final_cut else "final_cut = false\n")
@@ -349,18 +402,21 @@ def write_difusor(plan: Plan, d: DifusorPlan) -> None:
     d.root.mkdir(parents=True, exist_ok=True)
     (d.root / "inbox").mkdir(exist_ok=True)
     pub = plan.inst / "keys" / "pregon.pub"
-    local = plan.start.astimezone(_tz())
-    end = (plan.end + timedelta(hours=2)).astimezone(_tz())  # the final cut (at `end`) must still go live
+    local = plan.start.astimezone(plan.tz)
+    end = (plan.end + timedelta(hours=2)).astimezone(plan.tz)  # the final cut (at `end`) must still go live
     pull = ""
     if d.method == "pull":
-        pull = (f"\n[pull]\n# this difusor's own path on the institute's server (drill faults act per link)\n"
-                f"url = \"http://127.0.0.1:{plan.port}/d/{d.id}/publicado/index.json\"\ninterval = 1\ntimeout = 10\n")
+        from ..instituto.access import Access, pull_url  # its own credential (`difusores access`)
+
+        url = pull_url(plan.official_url, Access(plan.work).ensure(d.id, active=True))
+        pull = (f"\n[pull]\n# this difusor's own credential on the institute's server (drill faults act per link)\n"
+                f"url = \"{url}\"\ninterval = 1\ntimeout = 10\n")
     d.toml.write_text(
         f"# Written by `pregon simulacro`: difusor {d.index} ({d.method}); see docs/difusor-operations.md.\n"
         f"[difusor]\nid = {_toml_str(d.id)}\nroot = \".\"\npublic_keys = [{_toml_str(str(pub))}]\n"
         "syslog = false\nmin_free_mb = 16\npoll_interval = 0.2\n"
         f"\n[window]\nstart = \"{local.strftime('%Y-%m-%dT%H:%M')}\"\nend = \"{end.strftime('%Y-%m-%dT%H:%M')}\"\n"
-        "tz = \"America/Mexico_City\"\n"
+        f"tz = {_toml_str(plan.tz.key)}\n"
         f"\n[serve]\nhost = \"127.0.0.1\"\nport = {d.port}\nserver_name = \"{d.id}.simulacro.local\"\n"
         "access_log = \"access.log\"\n"
         + pull
@@ -369,12 +425,30 @@ def write_difusor(plan: Plan, d: DifusorPlan) -> None:
         f"contacto_tecnico = {{ nombre = \"Área de sistemas\", correo = \"ti@{d.id}.example.mx\" }}\n"
         f"contacto_legal = \"Jurídico <juridico@{d.id}.example.mx>\"\nip = \"127.0.0.1\"\n"
         "software = \"pregon difusor serve (simulacro)\"\n", "utf-8")
+    if d.method == "frame":
+        write_frame_page(plan, d)
 
 
-def _tz():
-    from zoneinfo import ZoneInfo
+def write_frame_page(plan: Plan, d: DifusorPlan) -> None:
+    """A method-2 difusor's page: its own heading around the snippet the institute hands out (`pregon instituto
+    difusores snippet`), served as its `current`; it receives no package."""
+    import html
 
-    return ZoneInfo("America/Mexico_City")
+    from ..instituto.webconfig import frame_src, snippet
+
+    page = d.root / "releases" / "enlace"
+    page.mkdir(parents=True, exist_ok=True)
+    name = INSTITUTOS.get(plan.preset) or (plan.rules.institute if plan.profile else "el instituto")
+    (page / "index.html").write_text(
+        "<!doctype html>\n<html lang=\"es-MX\">\n<head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{html.escape(d.nombre)}: resultados preliminares</title></head>\n<body>\n"
+        f"<h1>{html.escape(d.nombre)}: resultados preliminares</h1>\n"
+        + snippet(frame_src(plan.official_url), institute=name) + "</body>\n</html>\n", "utf-8")
+    current = d.root / "current"
+    if current.is_symlink() or current.exists():
+        current.unlink()
+    current.symlink_to(Path("releases") / "enlace")
 
 
 def write_marker(plan: Plan) -> None:
@@ -409,7 +483,7 @@ def register(plan: Plan, d: DifusorPlan, host_key: str | None, user: str | None)
         t = Transfer(method=d.method, host="127.0.0.1", port=d.sshd_port, user=user, path=str(d.root / "inbox"),
                      host_key=host_key)
     else:
-        t = Transfer(method="pull")
+        t = Transfer(method=d.method)  # pull | frame
     Registry(plan.inst / "difusores").add(Difusor(
         id=d.id, nombre=d.nombre, sitio=f"https://{d.id}.example.mx", enlace=d.url,
         tecnico=Contact("Área de sistemas", f"ti@{d.id}.example.mx"), legal=Contact("Jurídico", f"juridico@{d.id}.example.mx"),

@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .. import durable
+from ..difusor.config import load_config as load_difusor_config
 from ..instituto import dashboard
 from ..instituto import packages as pk
-from .. import durable
 from ..instituto import store
 from ..instituto.config import load_config
 from ..instituto.monitor import Monitor, summarize
@@ -62,15 +63,16 @@ def _die_with_parent():  # runs in the child between fork and exec
 class Child:
     """One child process this drill owns; stopped by its pid (its own process group)."""
 
-    def __init__(self, name: str, argv: list[str], log: Path):
+    def __init__(self, name: str, argv: list[str], log: Path, env: dict | None = None):
         self.name, self.argv, self.log_path = name, argv, log
+        self.env = {**os.environ, **env} if env else None
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as logf:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=logf,
-                                         start_new_session=True, preexec_fn=_die_with_parent)
+                                         start_new_session=True, preexec_fn=_die_with_parent, env=self.env)
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -97,30 +99,46 @@ class Child:
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
+    """The drill's stand-in for the institute's web server (instituto/webconfig.py): the official site, the
+    public index, /monitor/, and each pull difusor's credential `/d/<token>/publicado/` checked per request as
+    nginx does (the index and notices while issued, packages only while live: 403 once blocked)."""
+
     drill: "Simulacro" = None  # set on the subclass
 
     def log_message(self, fmt, *args):  # the institute's server log is not the point of the drill
         pass
 
-    def _route(self) -> tuple[Path | None, str, str | None]:
-        """(base directory, path inside it, difusor id for /d/<id>/publicado/)."""
+    def _route(self) -> tuple[Path | None, str, str | None, bool]:
+        """(base directory, path inside it, difusor id for /d/<token>/publicado/, refused with 403)."""
+        from ..instituto.access import Access, requested
+
         path = self.path.split("?", 1)[0].split("#", 1)[0]
         plan = self.drill.plan
+        pull_dir = plan.inst / "publicado"
         if path.startswith("/d/"):
-            parts = path.split("/", 4)  # '', 'd', id, 'publicado', rest
-            if len(parts) >= 4 and parts[3] == "publicado":
-                return plan.inst / "publicado", "/" + (parts[4] if len(parts) > 4 else ""), parts[2]
-            return None, path, None
+            parts = path.split("/", 4)  # '', 'd', token, 'publicado', rest
+            rest = parts[4] if len(parts) > 4 else ""
+            access = Access(plan.work)
+            ident = access.identify(parts[2]) if len(parts) >= 4 and parts[3] == "publicado" else None
+            if ident is None:
+                return None, path, None, True
+            wanted = requested(rest)
+            if wanted in ("index", "notice") or (wanted == "package" and access.is_live(parts[2])):
+                return pull_dir, "/" + rest, ident, False
+            return None, path, ident, True
         if path == "/publicado" or path.startswith("/publicado/"):
-            return plan.inst / "publicado", path[len("/publicado"):] or "/", None
+            rest = path[len("/publicado/"):]
+            if rest in ("index.json", "index.json.minisig") or rest.startswith("difusores/"):
+                return pull_dir, "/" + rest, None, False
+            return None, path, None, True  # packages only through a live credential
         if path == "/monitor" or path.startswith("/monitor/"):
-            return plan.work / "monitor", path[len("/monitor"):] or "/", None
+            return plan.work / "monitor", path[len("/monitor"):] or "/", None, False
         official = plan.work / "official"
-        return (Path(os.path.realpath(official)) if official.exists() else None), path, None
+        return (Path(os.path.realpath(official)) if official.exists() else None), path, None, False
 
     def translate_path(self, path):
-        base, rel, _ = self._route()
-        if base is None:
+        base, rel, _, refused = self._route()
+        if base is None or refused:
             return "/nonexistent"
         self.directory = str(base)
         return super().translate_path(rel)
@@ -129,13 +147,25 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         p = self.path.split("?", 1)[0]
         if p.endswith("index.json") or p.endswith(".minisig") or p.endswith("main.json") or p.startswith("/monitor"):
             self.send_header("Cache-Control", "no-cache, no-store, must-revalidate")
+        if not p.startswith(("/d/", "/publicado", "/monitor")):  # the official site: framed by exactly these
+            from ..instituto.webconfig import frame_ancestors
+
+            self.send_header("Content-Security-Policy",
+                             "frame-ancestors " + frame_ancestors(Registry(self.drill.plan.inst / "difusores")))
         super().end_headers()
 
     def do_GET(self):
-        base, rel, ident = self._route()
-        if ident is not None and "/packages/" in rel and base is not None:
+        base, rel, ident, refused = self._route()
+        if refused:
+            return self.send_error(403)
+        if ident is not None and rel.startswith("/packages/") and base is not None:
             return self._package(base, rel, ident)
         return super().do_GET()
+
+    def do_HEAD(self):
+        if self._route()[3]:
+            return self.send_error(403)
+        return super().do_HEAD()
 
     def _package(self, base: Path, rel: str, ident: str):
         """A pull difusor downloading a package: where its link's faults act (delay, corruption)."""
@@ -360,8 +390,14 @@ class Simulacro:
     def start_difusor(self, d, *, sshd: bool = False) -> None:
         if sshd and d.push and not self.sshds[d.id].running():
             self._start_sshd(d)
-        for role in ("serve", "run"):
-            c = Child(f"{d.id}-{role}", self._child_argv(role, d), d.root / "logs" / f"{role}.log")
+        for role in ("serve", "run") if d.hosts else ("serve",):  # a framing difusor only serves its page
+            argv, env = self._child_argv(role, d), None
+            if role == "serve" and self.plan.web_server != "embedded":  # the real server the call names
+                from . import webservers
+
+                argv, env = webservers.argv(self.plan.web_server, load_difusor_config(d.toml), d.port,
+                                            d.root / self.plan.web_server, self.clock.argv(), d.toml)
+            c = Child(f"{d.id}-{role}", argv, d.root / "logs" / f"{role}.log", env)
             self.children[c.name] = c
             c.start()
 
@@ -459,7 +495,7 @@ class Simulacro:
         self.pusher = pusher
         registry = Registry(cfg.registry)
         self.monitor = DrillMonitor(cfg.monitor, registry, clock=self.clock, work=cfg.work, speed=plan.speed,
-                                    log=lambda m: self._monitor_log(m))
+                                    site_url=cfg.site_url, log=lambda m: self._monitor_log(m))
         tasks = [asyncio.create_task(self._monitor_loop()), asyncio.create_task(self._progress_loop()),
                  asyncio.create_task(self._down_faults())]
         if plan.source_kind != "feed":
@@ -501,7 +537,7 @@ class Simulacro:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._poll_progress()
-            if all(s.activations and s.activations[-1][0] >= target for s in self.seen.values()):
+            if all(s.activations and s.activations[-1][0] >= target for s in self.hosting()):
                 return
             await asyncio.sleep(0.2)
 
@@ -587,7 +623,7 @@ class Simulacro:
         for c in self.cuts:
             if c.printed:
                 continue
-            lags = {ident: self.lag(ident, c) for ident in self.seen}
+            lags = {s.id: self.lag(s.id, c) for s in self.hosting()}
             waited = time.time() - c.shown_at
             if all(v is not None for v in lags.values()) or final or waited > max(3.0, 2.5 * slot):
                 c.printed = True
@@ -637,6 +673,15 @@ class Simulacro:
         except RuntimeError:
             pass
 
+    def hosting(self) -> list:
+        """What the drill watches of the difusores that receive packages (a framing one shows the official site)."""
+        return [self.seen[d.id] for d in self.plan.difusores if d.hosts]
+
+    def framed(self, ident: str) -> bool:
+        """Whether the monitor's last observation of a framing difusor found the frame in order."""
+        obs = [o for o in durable.read_jsonl(self.cfg.monitor.observations) if o.get("difusor") == ident]
+        return bool(obs) and obs[-1].get("status") == "ok"
+
     def lag(self, ident: str, c: CutSeen) -> float | None:
         """Real seconds from the institute's publication of cut `c` to `ident` activating it or a later one."""
         for seq, _corte, t in self.seen[ident].activations:
@@ -673,6 +718,13 @@ class Simulacro:
             for d in self.plan.difusores:
                 mem[d.id] = self._memoria(d)
         self.summary = self._summarize(mem)
+        if self.plan.profile is not None:
+            from . import checklist
+
+            rules = self.plan.rules
+            self.summary["profile"] = rules.id
+            self.summary["checklist"] = checklist.build(rules, self._facts(mem))
+            self.summary["operator"] = checklist.operator_duties(rules)
         text = self._summary_text(self.summary)
         (self.plan.out / "resumen.json").write_text(json.dumps(self.summary, ensure_ascii=False, indent=1) + "\n")
         (self.plan.out / "resumen.txt").write_text(text)
@@ -684,11 +736,33 @@ class Simulacro:
                 "--workers", "1", "--comments", str(self._comments(d))]
         if not self.pdf:
             argv.append("--no-pdf")
+        if not d.hosts:
+            argv.append("--frame")
+        avail = self._availability(d)
+        if avail is not None:
+            argv += ["--availability", str(avail)]
         r = subprocess.run(argv, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
         files = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
         if r.returncode != 0:
             self.note(f"  ✗ memoria de {d.id}: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
         return {"dir": str(out), "ok": r.returncode == 0, "files": files}
+
+    def _availability(self, d) -> Path | None:
+        """The institute's availability report for this difusor, as `monitor report --by day --format json`
+        writes it, for its memoria's Disponibilidad table; None (and a note) when it cannot be made."""
+        from ..errors import InputError
+        from ..instituto import availability
+
+        try:
+            doc = availability.report(durable.read_jsonl(self.cfg.monitor.observations),
+                                      tz=availability.institute_zone(self.cfg), by="day", only=(d.id,),
+                                      threshold=availability.institute_threshold(self.cfg), difusores=(d.id,))
+            p = d.root / "disponibilidad.json"
+            p.write_text(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n", "utf-8")
+            return p
+        except (InputError, OSError) as exc:
+            self.note(f"  ✗ disponibilidad de {d.id}: {exc}")
+            return None
 
     def _comments(self, d) -> Path:
         p = d.root / "comentarios.md"
@@ -733,7 +807,8 @@ class Simulacro:
             out["difusores"].append({
                 "id": d.id, "method": d.method, "url": d.url,
                 "cuts_activated": len({a[0] for a in s.activations}),
-                "final_sequence": final_seq, "current": final_seq == (last.sequence if last else None),
+                "final_sequence": final_seq,
+                "current": final_seq == (last.sequence if last else None) if d.hosts else self.framed(d.id),
                 "lag_max_s": round(max(lags), 3) if lags else None,
                 "lag_mean_s": round(sum(lags) / len(lags), 3) if lags else None,
                 "monitor_lag_max_s": m.get("lag_max_s"), "monitor_availability_pct": m.get("availability_pct"),
@@ -741,6 +816,67 @@ class Simulacro:
                 "deliveries_failed": sum(1 for x in deliveries if x.get("difusor") == d.id and x.get("result") != "ok"),
                 "incidents": [{"time": store.iso(t), "event": ev, "detail": det} for t, ev, det in s.incidents],
                 "memoria": memorias.get(d.id)})
+        return out
+
+    def _facts(self, memorias: dict) -> dict:
+        """What the drill saw, for the call's checklist (simulacro.checklist): the institute's cuts, and per
+        difusor its corte, elections, lags, deliveries, archive, headers and memoria."""
+        import http.client
+
+        inst = durable.read_jsonl(self.cfg.journal)
+        cuts = [{"corte": e["cut"], "instant": datetime.fromisoformat(e["instant"]), "final": bool(e.get("final")),
+                 "sequence": e.get("sequence")} for e in inst if e.get("event") == "cut"]
+        deliveries = durable.read_jsonl(self.cfg.deliveries)
+        obs = durable.read_jsonl(self.cfg.monitor.observations)
+        mon = {r["difusor"]: r for r in summarize(obs)}
+        last = max((c["sequence"] for c in cuts), default=None)
+
+        def claves(site: Path) -> list[str]:
+            try:
+                return [e["clave"] for e in json.loads((site / "json" / "main.json").read_text())["elecciones"]]
+            except (OSError, ValueError, KeyError, TypeError):
+                return []
+
+        def head(d, path: str) -> dict:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=5)
+                c.request("GET", path)
+                r = c.getresponse()
+                r.read()
+                c.close()
+                return {k.lower(): v for k, v in r.getheaders()}
+            except (OSError, http.client.HTTPException):
+                return {}
+
+        out = {"start": self.plan.start, "end": self.plan.end, "cuts": cuts,
+               "skipped": sum(1 for e in inst if e.get("event") == "cut-skipped"),
+               "failed": sum(1 for e in inst if e.get("event") in ("cut-failed", "cut-abandoned")),
+               "official_elections": claves(self.cfg.work / "official"), "difusores": {}}
+        for d in self.plan.difusores:
+            s = self.seen[d.id]
+            verdicts = [durable.read_json(v) or {} for v in sorted((d.root / "archive").glob("*.verdict.json"))]
+            mine = [o for o in obs if o.get("difusor") == d.id]
+            m = memorias.get(d.id) or {}
+            datos = durable.read_json(Path(m["dir"]) / "datos.json") if m.get("dir") else None
+            h = head(d, "/json/main.json")
+            journal = durable.read_jsonl(d.root / "journal.jsonl")
+            out["difusores"][d.id] = {
+                "method": d.method, "elections": claves(d.root / "current"),
+                "first_public": s.activations[0][2] if s.activations else None,
+                "lags": [v for c in self.cuts if (v := self.lag(d.id, c)) is not None],
+                "current": (bool(s.activations) and s.activations[-1][0] == last) if d.hosts else self.framed(d.id),
+                "deliveries_ok": sum(1 for x in deliveries if x.get("difusor") == d.id and x.get("result") == "ok"),
+                "deliveries_failed": sum(1 for x in deliveries if x.get("difusor") == d.id
+                                         and x.get("result") != "ok"),
+                "received": sum(1 for e in journal if e.get("event") == "received"),
+                "archived": len(list((d.root / "archive").glob("*.tar.gz"))),
+                "accepted_cuts": sum(1 for v in verdicts if v.get("verdict") == "accepted" and v.get("kind") != "notice"),
+                "activated": sum(1 for e in journal if e.get("event") == "activated"),
+                "main_json_cache_control": h.get("cache-control"), "server_header": h.get("server"),
+                "response_max_s": max((o["response_s"] for o in mine if o.get("response_s") is not None), default=None),
+                "availability_pct": (mon.get(d.id) or {}).get("availability_pct"),
+                "frame_status": mine[-1].get("status") if mine else None,
+                "memoria_ok": m.get("ok"), "memoria_files": m.get("files"), "memoria_datos": datos}
         return out
 
     def _summary_text(self, s: dict) -> str:
@@ -767,6 +903,14 @@ class Simulacro:
                 if m:
                     lines.append(f"  {d['id']:<18} {m['dir']}/  ({', '.join(x for x in m['files'] if x.startswith('memoria'))})"
                                  + ("" if m["ok"] else "  FALLÓ"))
+        if s.get("checklist") is not None:
+            rules = self.plan.rules
+            lines.append(f"lista de cumplimiento de la convocatoria de {rules.institute} ({rules.id}):")
+            for item in s["checklist"]:
+                lines.append(f"  {'✔' if item['ok'] else '✗'} {item['rule']}")
+                lines.append(f"      {item['evidence']}")
+            lines.append("lo que un simulacro no puede mostrar (a cargo del operador):")
+            lines += [f"  · {x}" for x in s["operator"]]
         lines.append(f"resumen: {self.plan.out / 'resumen.txt'} y resumen.json")
         return "\n".join(lines) + "\n"
 
