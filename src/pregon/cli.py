@@ -1,4 +1,4 @@
-"""`pregon …`: one command, grouped by role (the contract is ../shared/CLI.md).
+"""`pregon …`: one command, grouped by role (the contract, and every command: docs/cli.md).
 
 Each group lives in `pregon.commands.<name>` and is imported only when used, so `pregon corte` does not pay
 for the web server or SSH libraries.
