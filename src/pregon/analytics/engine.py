@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 from collections import Counter
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import InputError
 from .classify import Monitor
 from .hours import LocalHours
+from .logparse import check_readable, order_logs
 from .malformed import printable
 from .merge import Merger
 from .parts import MAX_EXAMPLES, NO_LIMIT, Config
+from .period import build_period, compare
 from .pool import run_pass
+from .report import SCHEMA, Report, definitions
 from .visits import POLL_CAP, SESSION_GAP
 
 
@@ -58,8 +62,6 @@ def analyze(
     usual traffic to compare against. Raises InputError for unusable arguments or unreadable files; a
     malformed line is counted, never an error.
     """
-    from .period import build_period
-
     files = _log_files(paths)
     zone = _zone(tz)
     if session_gap <= 0 or poll_cap < 0:
@@ -86,8 +88,6 @@ def analyze(
 
 def _log_files(paths) -> list:
     """The logs in the order they were written (rotations oldest first), each checked readable."""
-    from .logparse import check_readable, order_logs
-
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     files = order_logs(paths)
@@ -99,8 +99,6 @@ def _log_files(paths) -> list:
 
 
 def _zone(tz: str):
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -170,9 +168,6 @@ def _file_row(i, zone) -> dict:
 
 
 def _report(infos, zone, parameters: dict, monitor_ips, examples, totals, period, base):
-    from .period import compare
-    from .report import SCHEMA, Report, definitions
-
     total_lines = sum(i.lines for i in infos)
     blank = sum(i.blank for i in infos)
     p = parameters
