@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pregon.analytics.classify import Monitor
-from pregon.analytics.engine import NO_LIMIT, ChunkAnalyzer, Config
+from pregon.analytics.chunk import ChunkAnalyzer
 from pregon.analytics.logparse import (
     INVALID_TIME,
     LINE_RE,
@@ -22,6 +22,7 @@ from pregon.analytics.logparse import (
     parse_line,
     parse_time,
 )
+from pregon.analytics.parts import NO_LIMIT, Config
 
 
 def test_combined_line_fields():

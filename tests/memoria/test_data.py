@@ -16,17 +16,11 @@ from pregon.memoria.data import (
     journal_summary,
     published_cuts,
 )
+from pregon.times import ManualClock
 
 MX = timezone(timedelta(hours=-6))
 START = datetime(2024, 6, 2, 20, 0, tzinfo=MX)
 END = datetime(2024, 6, 3, 0, 0, tzinfo=MX)
-
-
-class Clock:
-    t = START
-
-    def __call__(self):
-        return self.t
 
 
 def at(h, m=0, s=0):
@@ -35,7 +29,7 @@ def at(h, m=0, s=0):
 
 @pytest.fixture
 def journal(tmp_path):
-    clock = Clock()
+    clock = ManualClock(START)
     j = Journal(tmp_path / "journal.jsonl", clock=clock)
 
     def write(t, event, level="info", **kw):

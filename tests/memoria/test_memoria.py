@@ -27,24 +27,17 @@ from pregon.difusor.pipeline import Receiver
 from pregon.memoria import render
 from pregon.memoria.render import SECTIONS, comments_html
 from pregon.package import keys as keys_mod
+from pregon.times import ManualClock
 
 MX = timezone(timedelta(hours=-6))
 START = datetime(2024, 6, 2, 20, 0, tzinfo=MX)
 END = datetime(2024, 6, 3, 2, 0, tzinfo=MX)
 
 
-class Clock:
-    def __init__(self, t):
-        self.t = t
-
-    def __call__(self):
-        return self.t
-
-
 def _night(base: Path) -> dict:
     inst = Institute(base / "inst")
     pub = inst.write_public_key(base / "inst.pub")
-    clock = Clock(START)
+    clock = ManualClock(START)
     cfg = make_config(base / "difusor", inst)
     r = Receiver(cfg, clock=clock, durable=False, check_clock=False)
     r.start()

@@ -97,7 +97,7 @@ def _traffic_weight(hour_of_night: float) -> float:
     return 0.25 + 2.0 * math.exp(-((hour_of_night - 4.0) ** 2) / 8.0)
 
 
-class _Clock:
+class _LogTimestamps:
     """Formats `[dd/Mon/YYYY:HH:MM:SS +zzzz]` once per second, as real logs repeat it."""
 
     def __init__(self, offset_minutes: int):
@@ -283,7 +283,7 @@ def generate(
             return
 
     push(_monitor(t0, t_end, monitor_interval))
-    clock = _Clock(offset_minutes)
+    stamp = _LogTimestamps(offset_minutes)
     written = 0
     ai = 0
     with open(path, "w", encoding="latin-1", newline="\n") as out:
@@ -296,7 +296,7 @@ def generate(
             if not heap:
                 break
             _, _, (t, ip, method, p, status, size, ref, ua), gen = heapq.heappop(heap)
-            line = f'{ip} - - [{clock(t)}] "{method} {p} HTTP/1.1" {status} {size} "{ref}" "{ua}"\n'
+            line = f'{ip} - - [{stamp(t)}] "{method} {p} HTTP/1.1" {status} {size} "{ref}" "{ua}"\n'
             if malformed_rate and rng.random() < malformed_rate:
                 line = _malformed(rng, line)
             write(line)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import InputError
-from ._times import option_time
+from ..times import optional_instant
+from .difusor_stats import baseline_option
 
 
 @click.command()
@@ -45,14 +45,10 @@ def memoria(config_path, out, logs, start, end, baseline_from, baseline_to, comm
 
     cfg, _ = load_settings(config_path, registro)  # early, so time options can default to the config's zone
     tz = cfg.tz
-    if (baseline_from is None) != (baseline_to is None):
-        raise InputError("baseline: give both --baseline-from and --baseline-to, or neither")
-    baseline = None
-    if baseline_from is not None:
-        baseline = (option_time(baseline_from, "--baseline-from", tz), option_time(baseline_to, "--baseline-to", tz))
-    opts = Options(config=config_path, out=out, logs=tuple(logs), start=option_time(start, "--from", tz),
-                   end=option_time(end, "--to", tz), baseline=baseline, comments=comments, registro=registro,
-                   date=option_time(date, "--date", tz), pdf=not no_pdf, workers=workers,
+    baseline = baseline_option(baseline_from, baseline_to, tz)
+    opts = Options(config=config_path, out=out, logs=tuple(logs), start=optional_instant(start, "--from", tz),
+                   end=optional_instant(end, "--to", tz), baseline=baseline, comments=comments, registro=registro,
+                   date=optional_instant(date, "--date", tz), pdf=not no_pdf, workers=workers,
                    monitor_agents=tuple(monitor_agent), monitor_ips=tuple(monitor_ip), availability=availability,
                    frame=frame)
     result = build(opts, note=lambda m: click.echo(m, err=True))

@@ -7,7 +7,16 @@ import json
 import click
 
 from ..errors import InputError
-from ._times import option_time
+from ..times import optional_instant
+
+
+def baseline_option(baseline_from: str | None, baseline_to: str | None, tz=None):
+    """(start, end) of the usual-traffic period from --baseline-from/--baseline-to, or None; both or neither."""
+    if (baseline_from is None) != (baseline_to is None):
+        raise InputError("baseline: give both --baseline-from and --baseline-to, or neither")
+    if baseline_from is None:
+        return None
+    return optional_instant(baseline_from, "--baseline-from", tz), optional_instant(baseline_to, "--baseline-to", tz)
 
 
 @click.command()
@@ -35,15 +44,11 @@ def stats(logs, start, end, baseline_from, baseline_to, as_json, tz, monitor_age
     rotated sets are read oldest first). Malformed lines are counted and shown, never fatal."""
     from ..analytics import analyze
 
-    if (baseline_from is None) != (baseline_to is None):
-        raise InputError("baseline: give both --baseline-from and --baseline-to, or neither")
-    baseline = None
-    if baseline_from is not None:
-        baseline = (option_time(baseline_from, "--baseline-from"), option_time(baseline_to, "--baseline-to"))
+    baseline = baseline_option(baseline_from, baseline_to)
     report = analyze(
         logs,
-        start=option_time(start, "--from"),
-        end=option_time(end, "--to"),
+        start=optional_instant(start, "--from"),
+        end=optional_instant(end, "--to"),
         baseline=baseline,
         tz=tz,
         monitor_agents=monitor_agent,

@@ -15,7 +15,7 @@ import jinja2
 import markupsafe
 
 from . import charts, fmt
-from .data import REGISTRO_FIELDS
+from .data import CONTACT_KEYS, REGISTRO_FIELDS
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -113,21 +113,9 @@ def build_charts(report) -> dict[str, str]:
 def context(*, cfg, registro: dict, start: datetime, end: datetime, report, cuts, incidents, journal_counts,
             bundle_name: str, bundle_sha256: str, logs, comments: str | None, date: datetime,
             excluded=(), availability: dict | None = None, frame: bool = False) -> dict:
+    """Everything the template shows, as plain values (the template computes nothing)."""
     tz = cfg.tz
     p = report.period
-    humans = p.traffic["humans"]
-    perm = p.visits["permanence"]
-    reg_rows = []
-    for key, label in REGISTRO_FIELDS.items():
-        if key not in registro:
-            continue
-        v = registro[key]
-        if isinstance(v, dict):
-            v = " · ".join(v[k] for k in ("nombre", "cargo", "correo", "telefono") if k in v)
-        reg_rows.append((label, v))
-    lags = [c.lag_institute_s if c.lag_institute_s is not None else c.lag_corte_s for c in cuts]
-    lags = [x for x in lags if x is not None]
-    longest_stale = max((i.duration_s or 0 for i in incidents if i.event == "stale"), default=None)
     return {
         "f": fmt,
         "tz": tz,
@@ -136,25 +124,13 @@ def context(*, cfg, registro: dict, start: datetime, end: datetime, report, cuts
         "difusor_id": cfg.id,
         "server_name": cfg.serve.server_name if cfg.serve.server_name != "_" else None,
         "nombre": registro.get("nombre") or cfg.id,
-        "registro": reg_rows,
+        "registro": registro_rows(registro),
         "start": start,
         "end": end,
         "date": date,
         "hours": (end - start).total_seconds() / 3600,
         "window": (cfg.window_start, cfg.window_end),
-        "headline": {
-            "visitors": p.visitors,
-            "pages": humans.pages,
-            "hits": p.traffic["all"].hits,
-            "visits": p.visits["count"],
-            "pages_per_visit": p.visits["pages_per_visit"],
-            "mean_s": perm["mean_s"],
-            "median_s": perm["median_s"],
-            "mean_multi_s": perm["mean_multi_page_s"],
-            "json": humans.json,
-            "downloads": humans.downloads,
-            "bytes": p.traffic["all"].bytes,
-        },
+        "headline": headline(p),
         "traffic": [(CLASS_LABELS.get(k, k), t) for k, t in p.traffic.items()],
         "bots": (p.bot_visitors, p.monitor_visitors),
         "per_day": p.per_day,
@@ -164,22 +140,12 @@ def context(*, cfg, registro: dict, start: datetime, end: datetime, report, cuts
         "top_pages": p.top_pages,
         "top_downloads": p.top_downloads[:10],
         "referrers": p.referrers[:10],
-        "permanence": perm,
+        "permanence": p.visits["permanence"],
         "charts": build_charts(report),
         "cuts": cuts,
-        "cuts_summary": {
-            "count": len(cuts),
-            "late": sum(1 for c in cuts if c.late),
-            "max_lag": max(lags) if lags else None,
-            "mean_lag": sum(lags) / len(lags) if lags else None,
-            "with_created": sum(1 for c in cuts if c.created is not None),
-        },
+        "cuts_summary": cuts_summary(cuts),
         "incidents": incidents,
-        "incidents_summary": {
-            "count": len(incidents),
-            "errors": sum(1 for i in incidents if i.level == "error"),
-            "longest_stale": longest_stale,
-        },
+        "incidents_summary": incidents_summary(incidents),
         "journal_counts": journal_counts,
         "lines": report.lines,
         "files": logs,
@@ -191,6 +157,59 @@ def context(*, cfg, registro: dict, start: datetime, end: datetime, report, cuts
         "warnings": report.warnings,
         "availability": availability_context(availability),
         "frame": frame,
+    }
+
+
+def registro_rows(registro: dict) -> list[tuple[str, str]]:
+    """(label, text) of the registration data, in REGISTRO_FIELDS order; a contact as one line."""
+    rows = []
+    for key, label in REGISTRO_FIELDS.items():
+        if key not in registro:
+            continue
+        v = registro[key]
+        if isinstance(v, dict):
+            v = " · ".join(v[k] for k in CONTACT_KEYS if k in v)
+        rows.append((label, v))
+    return rows
+
+
+def headline(p) -> dict:
+    """The audience figures in the memoria's first table (and the command's last line, and datos.json)."""
+    humans = p.traffic["humans"]
+    perm = p.visits["permanence"]
+    return {
+        "visitors": p.visitors,
+        "pages": humans.pages,
+        "hits": p.traffic["all"].hits,
+        "visits": p.visits["count"],
+        "pages_per_visit": p.visits["pages_per_visit"],
+        "mean_s": perm["mean_s"],
+        "median_s": perm["median_s"],
+        "mean_multi_s": perm["mean_multi_page_s"],
+        "json": humans.json,
+        "downloads": humans.downloads,
+        "bytes": p.traffic["all"].bytes,
+    }
+
+
+def cuts_summary(cuts) -> dict:
+    """How many cuts went live, how many late, and their lag (to the institute's signature, else to the corte)."""
+    lags = [c.lag_institute_s if c.lag_institute_s is not None else c.lag_corte_s for c in cuts]
+    lags = [x for x in lags if x is not None]
+    return {
+        "count": len(cuts),
+        "late": sum(1 for c in cuts if c.late),
+        "max_lag": max(lags) if lags else None,
+        "mean_lag": sum(lags) / len(lags) if lags else None,
+        "with_created": sum(1 for c in cuts if c.created is not None),
+    }
+
+
+def incidents_summary(incidents) -> dict:
+    return {
+        "count": len(incidents),
+        "errors": sum(1 for i in incidents if i.level == "error"),
+        "longest_stale": max((i.duration_s or 0 for i in incidents if i.event == "stale"), default=None),
     }
 
 
