@@ -30,9 +30,14 @@ class Runtime:
     incidents: dict = field(default_factory=dict)  # key -> last message, journal once per change
 
 
+def disk_full(exc: OSError) -> bool:
+    """The disk or the quota is full (rather than failing)."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
 def disk_key(exc: OSError) -> str:
-    """`disk` for a full disk or quota, `io` for any other failure."""
-    return "disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "io"
+    """The incident of a disk that refused: `disk` when full, `io` for any other failure."""
+    return "disk" if disk_full(exc) else "io"
 
 
 class Health:

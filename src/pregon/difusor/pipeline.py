@@ -36,7 +36,7 @@ from ..package.verify import Verified, read_unverified, verify_and_stage
 from ..times import parse_instant, utc_now
 from . import layout, publication, verdicts
 from .archive import archive_prefix, archived_twin, move_markers, move_no_clobber
-from .health import Health, disk_key
+from .health import Health, disk_full
 from .inbox import complete_uploads, settled
 from .journal import Journal
 from .status import status_report, write_status
@@ -152,7 +152,7 @@ class Receiver:
         return Outcome(v.get("verdict", "pending"), archive=twin.name, detail="already archived")
 
     def _not_archived(self, path: Path, exc: OSError) -> Outcome:
-        key = "disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "archive"
+        key = "disk" if disk_full(exc) else "archive"
         self.health.incident(key, f"cannot archive {path.name}: {exc.strerror or exc}; it stays in the inbox")
         try:  # moved already, its verdict not written: the archive holds it, undecided, for the next tick
             self._retry |= set(self.pending_archive())
@@ -279,7 +279,7 @@ class Receiver:
             return self._error(archived, base, str(exc))
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            if disk_full(exc):
                 self.health.incident("disk", f"disk full while staging {archived.name}; the current cut stays live")
             return self._error(archived, base, f"{exc.strerror or exc}")
 
