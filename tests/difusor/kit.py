@@ -140,13 +140,3 @@ def served_corte(current: Path) -> tuple[int, str] | None:
     for page in current.rglob("*.html"):
         assert stamp(seq, inst) in page.read_text("utf-8"), f"{page} does not carry corte {seq}"
     return seq, inst
-
-
-class Clock:
-    """A settable clock for receivers: call it for the time, set `.t` to move it."""
-
-    def __init__(self, t):
-        self.t = t
-
-    def __call__(self):
-        return self.t

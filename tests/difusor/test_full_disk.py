@@ -11,7 +11,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 from diskkit import fill, free, small_disk, top_up
-from difusor.kit import T0, Clock, Institute, drop, make_config, served_corte, write_config_toml
+from difusor.kit import T0, Institute, drop, make_config, served_corte, write_config_toml
+from pregon.times import ManualClock
 from pregon.difusor.journal import Journal
 from pregon.durable import read_jsonl
 from pregon.difusor.pipeline import Receiver
@@ -21,7 +22,7 @@ def test_full_disk_is_an_incident_and_the_work_resumes(tmp_path):
     inst = Institute(tmp_path / "inst")
     with small_disk(tmp_path / "disk", "6m") as disk:
         cfg = dataclasses.replace(make_config(disk / "difusor", inst), min_free_mb=0)
-        r = Receiver(cfg, clock=Clock(T0 + timedelta(hours=1)), check_clock=False)
+        r = Receiver(cfg, clock=ManualClock(T0 + timedelta(hours=1)), check_clock=False)
         r.start()
         drop(inst.full(1, pages=40), cfg.inbox)
         assert [o.verdict for o in r.scan_inbox()] == ["accepted"]
@@ -65,7 +66,7 @@ def test_journal_never_raises_and_keeps_order(tmp_path):
 def test_io_errors_anywhere_in_a_tick_are_incidents(tmp_path, monkeypatch):
     inst = Institute(tmp_path / "inst")
     cfg = make_config(tmp_path / "d", inst)
-    r = Receiver(cfg, clock=Clock(T0 + timedelta(hours=1)), check_clock=False, durable=False)
+    r = Receiver(cfg, clock=ManualClock(T0 + timedelta(hours=1)), check_clock=False, durable=False)
     r.start()
 
     def broken(*a, **k):

@@ -8,14 +8,15 @@ import dataclasses
 import os
 from datetime import timedelta
 
-from difusor.kit import T0, Clock, Institute, drop, make_config, served_corte
+from difusor.kit import T0, Institute, drop, make_config, served_corte
+from pregon.times import ManualClock
 from pregon.difusor import inbox as inbox_mod
 from pregon.difusor.pipeline import Receiver
 
 
 def receiver(tmp_path, inst, **kw):
     cfg = dataclasses.replace(make_config(tmp_path / "d", inst), **kw)
-    r = Receiver(cfg, clock=Clock(T0 + timedelta(hours=1)), durable=False, check_clock=False)
+    r = Receiver(cfg, clock=ManualClock(T0 + timedelta(hours=1)), durable=False, check_clock=False)
     r.start()
     return cfg, r
 

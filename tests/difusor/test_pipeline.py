@@ -7,11 +7,12 @@ import struct
 import zlib
 import json
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from difusor.kit import T0, Institute, drop, make_config, served_corte, Clock
+from difusor.kit import T0, Institute, drop, make_config, served_corte
+from pregon.times import ManualClock
 from pregon.durable import read_jsonl
 from pregon.difusor.pipeline import Receiver
 from pregon.package import keys as keys_mod
@@ -29,7 +30,7 @@ def regzip(data: bytes) -> bytes:
 @pytest.fixture
 def setup(tmp_path):
     inst = Institute(tmp_path / "inst")
-    clock = Clock(T0 + timedelta(hours=1))
+    clock = ManualClock(T0 + timedelta(hours=1))
     cfg = make_config(tmp_path / "difusor", inst)
     r = Receiver(cfg, clock=clock, durable=False, check_clock=False)
     r.start()
@@ -121,7 +122,7 @@ def test_bad_packages_are_refused_and_journaled_while_old_cut_serves(setup, tmp_
 def test_placeholder_before_window_then_publish_at_start(tmp_path):
     inst = Institute(tmp_path / "inst")
     start = T0 + timedelta(hours=2)
-    clock = Clock(T0 + timedelta(hours=1))
+    clock = ManualClock(T0 + timedelta(hours=1))
     cfg = make_config(tmp_path / "d", inst, start=start, end=start + timedelta(days=1))
     r = Receiver(cfg, clock=clock, durable=False, check_clock=False)
     r.start()
@@ -149,7 +150,7 @@ def test_after_keep_until_the_site_gives_way_to_the_official_one(tmp_path):
     visitors at the institute's official site, and nothing later is published."""
     inst = Institute(tmp_path / "inst")
     start = T0 - timedelta(hours=1)
-    clock = Clock(T0 + timedelta(hours=1))
+    clock = ManualClock(T0 + timedelta(hours=1))
     cfg = make_config(tmp_path / "d", inst, start=start, end=start + timedelta(days=1),
                       keep_until=start + timedelta(days=14), official_url="https://prep.iepc-chiapas.org.mx/")
     r = Receiver(cfg, clock=clock, durable=False, check_clock=False)
@@ -225,7 +226,7 @@ def test_stale_and_partial_uploads(setup):
 def test_require_marker(tmp_path):
     inst = Institute(tmp_path / "inst")
     cfg = make_config(tmp_path / "d", inst, require_marker=True)
-    r = Receiver(cfg, clock=Clock(T0 + timedelta(hours=1)), durable=False, check_clock=False)
+    r = Receiver(cfg, clock=ManualClock(T0 + timedelta(hours=1)), durable=False, check_clock=False)
     r.start()
     p = inst.full(1)
     (cfg.inbox / p.name).write_bytes(p.read_bytes())
@@ -268,8 +269,19 @@ def test_embargoed_package_is_held_then_published(setup):
     drop(out_path, cfg.inbox)
     [out] = r.scan_inbox()
     assert out.verdict == "held"
+    held = r.read_verdict(cfg.archive / out.archive)
+    assert datetime.fromisoformat(held["embargo_until"]) == clock.t + timedelta(minutes=10)
     r.tick()
     assert r.status()["published"] == "placeholder"
     clock.t += timedelta(minutes=11)
     r.tick()
     assert served_corte(cfg.current)[0] == 1
+
+
+def test_embargo_read_from_the_verdict_field_or_an_older_verdict_s_detail():
+    from pregon.difusor.verdicts import embargo_over
+    until = T0 + timedelta(minutes=10)
+    for v in ({"verdict": "held", "embargo_until": until.isoformat()},
+              {"verdict": "held", "detail": f"embargoed until {until.isoformat()}"}):  # written before the field
+        assert not embargo_over(v, until - timedelta(seconds=1)) and embargo_over(v, until)
+    assert embargo_over({"verdict": "held", "detail": "no time here"}, T0)  # unreadable: retried

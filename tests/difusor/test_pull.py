@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
-from difusor.kit import T0, Institute, make_config, served_corte, Clock
+from difusor.kit import T0, Institute, make_config, served_corte
+from pregon.times import ManualClock
 from pregon.difusor.pipeline import Receiver
 from pregon.difusor.pull import PullConfig, Puller, plan
 from pregon.instituto.packages import PackageRecord
@@ -91,7 +92,7 @@ def test_pull_conditional_resume_and_publish(tmp_path):
     pub = tmp_path / "publicado"
     records = [record(inst.full(1), 1, "full")]
     publish(pub, records, key=inst.key, election="MOR-2024", issuer="IMPEPAC", updated=T0)
-    clock = Clock(T0 + timedelta(hours=1))
+    clock = ManualClock(T0 + timedelta(hours=1))
     cfg = make_config(tmp_path / "d", inst)
     r = Receiver(cfg, clock=clock, durable=False, check_clock=False)
     r.start()
@@ -139,7 +140,7 @@ def test_pull_refuses_a_tampered_index(tmp_path):
     publish(pub, [record(inst.full(1), 1, "full")], key=inst.key, election="MOR-2024", issuer="I", updated=T0)
     (pub / "index.json").write_bytes((pub / "index.json").read_bytes().replace(b'"latest":1', b'"latest":9'))
     cfg = make_config(tmp_path / "d", inst)
-    r = Receiver(cfg, clock=Clock(T0 + timedelta(hours=1)), durable=False, check_clock=False)
+    r = Receiver(cfg, clock=ManualClock(T0 + timedelta(hours=1)), durable=False, check_clock=False)
     r.start()
     with Server(pub, cut_first=False) as srv:
         puller = Puller(cfg, PullConfig(url=f"http://127.0.0.1:{srv.port}/index.json", timeout=5))

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from toolcheck import require_tool
-from difusor.kit import T0, Institute, drop, make_config, Clock
+from difusor.kit import T0, Institute, drop, make_config
+from pregon.times import ManualClock
 from pregon.difusor.pipeline import Receiver
 from serve.servers_kit import Nginx, cleanup, get, world_readable_tmp
 
@@ -28,7 +29,7 @@ def test_fifty_activations_under_wrk_load(tmp_path):
         inst = Institute(tmp_path / "inst")
         inst.instant = lambda seq: T0 + timedelta(seconds=seq)  # all cortes in the (frozen) past
         cfg = make_config(base / "difusor", inst)
-        clock = Clock(T0 + timedelta(hours=1))
+        clock = ManualClock(T0 + timedelta(hours=1))
         r = Receiver(cfg, clock=clock, durable=False, check_clock=False)
         r.start()
         drop(inst.full(1), cfg.inbox)

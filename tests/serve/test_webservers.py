@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from toolcheck import require_tool
-from difusor.kit import T0, Institute, drop, make_config, Clock
+from difusor.kit import T0, Institute, drop, make_config
+from pregon.times import ManualClock
 from pregon.difusor.pipeline import Receiver
 from pregon.serve import policy
 from pregon.serve.limits import ClientLimits
@@ -26,7 +27,7 @@ def difusor(tmp_path):
     inst = Institute(tmp_path / "inst")
     cfg = make_config(base / "difusor", inst)
     cfg.serve.frame_ancestors = "'self' https://www.el-diario.example"
-    r = Receiver(cfg, clock=Clock(T0 + timedelta(hours=1)), durable=False, check_clock=False)
+    r = Receiver(cfg, clock=ManualClock(T0 + timedelta(hours=1)), durable=False, check_clock=False)
     r.start()
     drop(inst.full(1), cfg.inbox)
     assert r.scan_inbox()[0].verdict == "accepted"

@@ -11,12 +11,13 @@ import click
 
 from ..errors import InputError
 from ..package import keys as keymod
-from ..package.build import DEFAULT_TTL, build_notice, build_package, parse_instant, parse_ttl
+from ..package.build import DEFAULT_TTL, build_notice, build_package, parse_ttl
 from ..package.errors import REASONS, PackageRefused
 from ..package.limits import DEFAULT_LIMITS, Limits
-from ..package.manifest import NOTICE_TYPES, now_utc
+from ..package.manifest import NOTICE_TYPES
 from ..package.state import commit_state, load_state
 from ..package.verify import read_unverified, verify_and_stage, verify_package
+from ..times import optional_instant, utc_now
 
 _SIZE_RE = re.compile(r"(\d+)([KMG]?)(i?B)?", re.IGNORECASE)
 _EXIT_TABLE = "\n".join(f"  {code:>3}  {reason:<15} {what}" for reason, (code, what) in REASONS.items())
@@ -32,11 +33,9 @@ def _size(text: str | None, what: str) -> int | None:
 
 
 def _time(text: str | None, what: str, allow_now: bool = False) -> datetime | None:
-    if text is None:
-        return None
     if allow_now and text == "now":
-        return now_utc().replace(microsecond=0)
-    return parse_instant(text, what)
+        return utc_now().replace(microsecond=0)
+    return optional_instant(text, what)
 
 
 def _emit(as_json: bool, obj: dict, lines: list[str]) -> None:
@@ -204,7 +203,7 @@ def verify(file, keys, state_dir, commit, staging, previous, no_sync, now_text, 
     except ValueError as exc:
         raise InputError(str(exc)) from None
     pinned = [keymod.load_public_key(k) for k in keys]
-    now = _time(now_text, "--now") or now_utc()
+    now = _time(now_text, "--now") or utc_now()
     state = load_state(state_dir)
     try:
         if staging is not None:

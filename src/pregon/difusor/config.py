@@ -54,11 +54,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..configfile import read_toml, toml_time
+from ..configfile import read_toml
 from ..configschema import TABLE, B, I, L, N, S, T, check
 from ..errors import InputError
 from ..package.keys import PublicKey, load_public_key, parse_public_key
 from ..serve.limits import ClientLimits
+from ..times import optional_instant
 
 SCHEMA = {
     "difusor": {"id": S(nonempty=True), "root": S(nonempty=True), "election": S(nonempty=True),
@@ -178,11 +179,11 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         tz = ZoneInfo(w.get("tz", "America/Mexico_City"))
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(f"{where} [window] tz: unknown time zone {w.get('tz')!r}") from None
-    start = toml_time(w["start"], f"{where} [window] start", tz) if "start" in w else None
-    end = toml_time(w["end"], f"{where} [window] end", tz) if "end" in w else None
+    start = optional_instant(w.get("start"), f"{where} [window] start", tz)
+    end = optional_instant(w.get("end"), f"{where} [window] end", tz)
     if start and end and end <= start:
         raise InputError(f"{where} [window]: end must be later than start")
-    keep = toml_time(w["keep_until"], f"{where} [window] keep_until", tz) if "keep_until" in w else None
+    keep = optional_instant(w.get("keep_until"), f"{where} [window] keep_until", tz)
     if keep is not None and ((end is not None and keep < end) or (start is not None and keep <= start)):
         raise InputError(f"{where} [window] keep_until: must come after the start and not before end")
     official = w.get("official_url")

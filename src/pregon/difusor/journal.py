@@ -8,10 +8,11 @@ operator's usual tools.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 
 from .. import durable
+from ..times import utc_now
 
 class Journal:
     """The difusor's journal (durable.Log): appends never raise; while the disk refuses them the entries wait
@@ -20,7 +21,7 @@ class Journal:
     def __init__(self, path: Path, *, use_syslog: bool = False, clock=None, echo=None):
         self.path = Path(path)
         self.use_syslog = use_syslog
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or utc_now
         self.log = durable.Log(self.path, syslog_ident="pregon-difusor" if use_syslog else None, echo=echo)
 
     @property

@@ -12,83 +12,50 @@ Invariants (what the crash test checks): `current` always resolves to a complete
 a notice, or a tree that passed verification); releases appear only by rename of a finished staging
 directory; the trusted state moves only after `current` was swapped; a package leaves the inbox only by
 rename into the archive, and an archived package without a final verdict is processed again on start.
+
+This module is the order of the steps; what each touches lives beside it: archive.py (the move out of the
+inbox), verdicts.py (the record of each decision), publication.py (what `current` shows), health.py
+(incidents and periodic checks), status.py (status.json).
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
-import subprocess
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
+from ..durable import fsync_dir, sha256_file
 from ..errors import InputError
 from ..package.errors import PackageRefused
 from ..package.limits import DEFAULT_LIMITS, Limits
+from ..package.manifest import Manifest
 from ..package.state import TrustedState, commit_state, load_state
-from ..package.verify import read_unverified, verify_and_stage
-from . import layout
-from ..durable import atomic_write, fsync_dir, sha256_file
-from .inbox import MARKERS, complete_uploads, settled
+from ..package.verify import Verified, read_unverified, verify_and_stage
+from ..times import parse_instant, utc_now
+from . import layout, publication, verdicts
+from .archive import archive_prefix, archived_twin, move_markers, move_no_clobber
+from .health import Health, disk_full
+from .inbox import complete_uploads, settled
 from .journal import Journal
-from .status import write_status
-from .window import REPLACING_NOTICES, clock_synchronised, phase
+from .status import status_report, write_status
+from .verdicts import CUT_SHORT, Outcome, read_verdict, utc_text, write_verdict
+from .window import phase
 
-VERDICT_SUFFIX = ".verdict.json"
-FINAL_VERDICTS = ("accepted", "refused", "ignored")
-CUT_SHORT = ("truncated", "corrupt")  # refusals an upload still being written in place gets
-
-
-@dataclass
-class Outcome:
-    verdict: str  # accepted | refused | held | error | ignored | duplicate
-    archive: str | None = None
-    reason: str | None = None
-    detail: str | None = None
-    sequence: int | None = None
-    kind: str | None = None
-    election: str | None = None
-    release: str | None = None
-    activated: bool = False
-    corte: dict | None = None
-    latency_s: float | None = None
-
-    def to_json(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v is not None}
-
-
-def _utc(t: datetime) -> str:
-    return t.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-def _now_utc() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-@dataclass
-class _Runtime:
-    last_check: datetime | None = None
-    last_error: str | None = None
-    last_activation: dict | None = None
-    stale_tree: str | None = None
-    clock_state: str | None = None
-    disk_low: bool = False
-    incidents: dict = field(default_factory=dict)  # key -> last message, journal once per change
+__all__ = ["Receiver", "Outcome"]
 
 
 class Receiver:
     def __init__(self, cfg, *, clock=None, limits: Limits = DEFAULT_LIMITS, journal: Journal | None = None,
                  durable: bool = True, check_clock: bool = True, fault=None, echo=None):
         self.cfg = cfg
-        self.clock = clock or _now_utc
+        self.clock = clock or utc_now
         self.limits = limits
         self.durable = durable
-        self.check_clock = check_clock
         self.journal = journal or Journal(cfg.journal, use_syslog=cfg.syslog, clock=self.clock, echo=echo)
-        self.rt = _Runtime()
+        self.health = Health(cfg, self.journal, check_clock=check_clock)
+        self.rt = self.health.rt
         self._state_key = object()
         self._state: TrustedState | None = None
         self._retry: set[Path] = set()  # archived packages held (embargo) or in error, retried by tick()
@@ -110,7 +77,7 @@ class Receiver:
             self.journal.write("recovered", "warning", removed_staging=removed)
         self._retry = set(self.pending_archive())
         for p in self.archived_packages():
-            v = self.read_verdict(p) or {}
+            v = read_verdict(p) or {}
             if v.get("verdict") == "refused" and v.get("reason") in CUT_SHORT:
                 self._cut_short[p] = int(v.get("size") or 0)
         for entry in sorted(self._retry):
@@ -123,15 +90,23 @@ class Receiver:
 
     def state(self) -> TrustedState:
         """The trusted state, re-read only when state.json changed (parsing a national manifest costs)."""
-        try:
-            st = os.stat(self.cfg.state / "state.json")
-            key = (st.st_ino, st.st_mtime_ns, st.st_size)
-        except FileNotFoundError:
-            key = None
+        key = self._state_file_key()
         if key is None or key != self._state_key:
             self._state = load_state(self.cfg.state)
             self._state_key = key
         return self._state
+
+    def _state_file_key(self) -> tuple | None:
+        try:
+            st = os.stat(self.cfg.state / "state.json")
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def trusted_keys(self) -> list:
+        """Pinned keys plus those the institute announced by rotation, minus revoked ones."""
+        keys = self.state().effective_keys(self.cfg.public_keys)
+        return [k for ks in keys.values() for k in ks]
 
     # --- inbox ------------------------------------------------------------------------------------------
 
@@ -145,10 +120,10 @@ class Receiver:
             if not os.access(self.cfg.inbox, os.R_OK | os.X_OK):
                 raise PermissionError(errno.EACCES, "permission denied", str(self.cfg.inbox))
         except OSError as exc:
-            self._incident("inbox", f"cannot read the inbox {self.cfg.inbox}: {exc.strerror or exc}")
+            self.health.incident("inbox", f"cannot read the inbox {self.cfg.inbox}: {exc.strerror or exc}")
             self.write_status()
             return []
-        self._clear_incident("inbox")
+        self.health.clear("inbox")
         self._known -= set(names)
         outcomes = [self.process(self.cfg.inbox / name) for name in names]
         self.write_status()
@@ -158,31 +133,32 @@ class Receiver:
         """Archive one complete upload (moving it out of the inbox), then run the pipeline on it."""
         path = Path(path)
         received = self.clock()
-        twin = self._archived_twin(path)
+        twin = archived_twin(path, self.cfg.archive)
         if twin is not None:  # a crash between link(2) into the archive and unlink(2) from the inbox
-            try:
-                os.unlink(path)
-            except OSError as exc:
-                self.disk_trouble(f"removing {path.name} from the inbox", exc)
-            v = self.read_verdict(twin) or {}
-            return Outcome(v.get("verdict", "pending"), archive=twin.name, detail="already archived")
+            return self._drop_twin(path, twin)
         try:
             archived = self._archive(path, received)
         except OSError as exc:
-            key = "disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "archive"
-            self._incident(key, f"cannot archive {path.name}: {exc.strerror or exc}; it stays in the inbox")
-            try:  # moved already, its verdict not written: the archive holds it, undecided, for the next tick
-                self._retry |= set(self.pending_archive())
-            except OSError:
-                pass
-            return Outcome("error", detail=str(exc.strerror or exc))
-        self._clear_incident("archive")
+            return self._not_archived(path, exc)
+        self.health.clear("archive")
         return self._process_archived(archived)
 
-    def trusted_keys(self) -> list:
-        """Pinned keys plus those the institute announced by rotation, minus revoked ones."""
-        keys = self.state().effective_keys(self.cfg.public_keys)
-        return [k for ks in keys.values() for k in ks]
+    def _drop_twin(self, path: Path, twin: Path) -> Outcome:
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            self.disk_trouble(f"removing {path.name} from the inbox", exc)
+        v = read_verdict(twin) or {}
+        return Outcome(v.get("verdict", "pending"), archive=twin.name, detail="already archived")
+
+    def _not_archived(self, path: Path, exc: OSError) -> Outcome:
+        key = "disk" if disk_full(exc) else "archive"
+        self.health.incident(key, f"cannot archive {path.name}: {exc.strerror or exc}; it stays in the inbox")
+        try:  # moved already, its verdict not written: the archive holds it, undecided, for the next tick
+            self._retry |= set(self.pending_archive())
+        except OSError:
+            pass
+        return Outcome("error", detail=str(exc.strerror or exc))
 
     def pull_once(self, puller) -> list[Outcome]:
         """One pull poll; downloaded packages go through the inbox like pushed ones."""
@@ -192,10 +168,10 @@ class Receiver:
         try:
             got = puller.poll(self.state())
         except (PullError, OSError) as exc:
-            self._incident("pull", str(exc))
+            self.health.incident("pull", str(exc))
             self.write_status()
             return []
-        self._clear_incident("pull")
+        self.health.clear("pull")
         if got:
             self.journal.write("pulled", packages=[p.name for p in got])
         return self.scan_inbox(frozenset(p.name for p in got))
@@ -205,92 +181,27 @@ class Receiver:
     def _archive(self, path: Path, received: datetime) -> Path:
         """Move `path` into the archive under a unique name, with a pending verdict. Same-FS rename when
         possible; otherwise copy + fsync, then unlink the inbox copy."""
-        self._check_disk_for(path)
+        self.health.check_room_for(path)
         size, digest = sha256_file(path)
-        stamp = received.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         self.fault("archive:before-move")
-        dest = self._move_no_clobber(path, f"{stamp}-{digest[:16]}", path.name)
+        dest = move_no_clobber(self.cfg.archive, path, archive_prefix(received, digest), path.name)
         fsync_dir(self.cfg.archive)
-        for m in MARKERS:
-            marker = path.with_name(path.name + m)
-            if marker.exists():
-                try:
-                    os.rename(marker, dest.with_name(dest.name + m))
-                except OSError:
-                    pass
+        move_markers(path, dest)
         self.fault("archive:after-move")
-        self._write_verdict(dest, {"verdict": "pending", "package": path.name, "sha256": digest, "size": size,
-                                   "received": _utc(received)})
+        write_verdict(dest, {"verdict": "pending", "package": path.name, "sha256": digest, "size": size,
+                             "received": utc_text(received)})
         self.journal.write("received", package=path.name, size=size, sha256=digest, archive=dest.name)
         return dest
 
-    def _archived_twin(self, path: Path) -> Path | None:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        if st.st_nlink < 2:
-            return None
-        for p in self.archived_packages():
-            try:
-                o = os.stat(p)
-            except OSError:
-                continue
-            if (o.st_ino, o.st_dev) == (st.st_ino, st.st_dev):
-                return p
-        return None
-
-    def _move_no_clobber(self, path: Path, prefix: str, name: str) -> Path:
-        """Move into the archive under a name never used before (link(2) refuses to overwrite)."""
-        for n in range(1000):
-            dest = self.cfg.archive / (f"{prefix}-{name}" if n == 0 else f"{prefix}.{n}-{name}")
-            try:
-                os.link(path, dest)
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-                    raise
-                if dest.exists():
-                    continue
-                tmp = dest.with_name("." + dest.name + ".copy")
-                shutil.copyfile(path, tmp)
-                fd = os.open(tmp, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                os.rename(tmp, dest)
-            fsync_dir(self.cfg.archive)
-            os.unlink(path)
-            return dest
-        raise OSError(errno.EEXIST, f"no free archive name for {name}")
-
-    def _verdict_path(self, archived: Path) -> Path:
-        return archived.with_name(archived.name + VERDICT_SUFFIX)
-
     def read_verdict(self, archived: Path) -> dict | None:
-        try:
-            return json.loads(self._verdict_path(archived).read_text("utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
-
-    def _write_verdict(self, archived: Path, verdict: dict) -> None:
-        atomic_write(self._verdict_path(archived), (json.dumps(verdict, ensure_ascii=False, indent=1) + "\n")
-                     .encode("utf-8"))
+        return read_verdict(archived)
 
     def archived_packages(self) -> list[Path]:
-        return sorted(p for p in self.cfg.archive.iterdir()
-                      if p.name.endswith(".tar.gz") and not p.name.startswith("."))
+        return verdicts.archived_packages(self.cfg.archive)
 
     def pending_archive(self) -> list[Path]:
         """Archived packages without a final verdict (crash mid-pipeline, held, or an error to retry)."""
-        out = []
-        for p in self.archived_packages():
-            v = self.read_verdict(p)
-            if v is None or v.get("verdict") not in FINAL_VERDICTS:
-                out.append(p)
-        return out
+        return verdicts.pending_packages(self.cfg.archive)
 
     # --- the pipeline -------------------------------------------------------------------------------------
 
@@ -302,8 +213,8 @@ class Receiver:
             self._retry.add(archived)
             return Outcome("error", archive=archived.name, detail=str(exc.strerror or exc))
         if out.verdict != "error":
-            self._clear_incident("disk")
-            self._clear_incident("io")
+            self.health.clear("disk")
+            self.health.clear("io")
         if out.verdict in ("held", "error"):
             self._retry.add(archived)
         else:
@@ -311,32 +222,51 @@ class Receiver:
         return out
 
     def _pipeline(self, archived: Path) -> Outcome:
+        """One archived package: room on disk, verify into staging, then hold, ignore or publish it."""
         now = self.clock()
-        base = self.read_verdict(archived)
-        if base is None:  # a crash between the move into the archive and the first verdict
-            base = {"verdict": "pending", "package": archived.name.split("-", 2)[-1], "received": None}
-            self._write_verdict(archived, base)
-        received = base.get("received")
+        base = self._base_verdict(archived)
         try:
-            self._check_disk_for(archived)
+            self.health.check_room_for(archived)
         except OSError as exc:
-            self._incident("disk", str(exc.strerror or exc))
-            out = Outcome("error", archive=archived.name, detail=str(exc.strerror or exc))
-            self._write_verdict(archived, {**base, "verdict": "error", "detail": out.detail})
-            return out
+            return self._no_room(archived, base, exc)
         state = self.state()
-        previous = self._release_dir(state)
         staging = self.cfg.releases / f"{layout.STAGING_PREFIX}{archived.name[:40]}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
+        verified = self._verify(archived, staging, state, base, now)
+        if isinstance(verified, Outcome):
+            return verified
+        self.fault("verify:after")
+        info = _identity(verified.manifest)
+        deferred = self._hold_or_ignore(archived, staging, base, info, verified, now)
+        if deferred is not None:
+            return deferred
+        release = self._install(verified.manifest, staging)
+        return self._publish(archived, base, info, verified, state.after(verified), release, now)
+
+    def _base_verdict(self, archived: Path) -> dict:
+        """The pending verdict the archive step wrote, or a new one after a crash that came before it."""
+        base = read_verdict(archived)
+        if base is None:
+            base = {"verdict": "pending", "package": archived.name.split("-", 2)[-1], "received": None}
+            write_verdict(archived, base)
+        return base
+
+    def _no_room(self, archived: Path, base: dict, exc: OSError) -> Outcome:
+        self.health.incident("disk", str(exc.strerror or exc))
+        out = Outcome("error", archive=archived.name, detail=str(exc.strerror or exc))
+        write_verdict(archived, {**base, "verdict": "error", "detail": out.detail})
+        return out
+
+    def _verify(self, archived: Path, staging: Path, state: TrustedState, base: dict,
+                now: datetime) -> Verified | Outcome:
+        """The package verified and staged, or the Outcome of its refusal (staging removed)."""
         try:
             self.fault("verify:before")
             verified = verify_and_stage(archived, staging, trusted_keys=self.cfg.public_keys, state=state,
-                                        previous_release_dir=previous, limits=self.limits, now=now,
-                                        durable=self.durable)
-            m = verified.manifest
-            if self.cfg.election and m.election != self.cfg.election:
-                raise PackageRefused("wrong-election", f"package for election {m.election!r}; this difusor is "
-                                     f"configured for {self.cfg.election!r}")
+                                        previous_release_dir=self._release_dir(state), limits=self.limits,
+                                        now=now, durable=self.durable)
+            self._check_election(verified.manifest)
+            return verified
         except PackageRefused as exc:
             shutil.rmtree(staging, ignore_errors=True)
             if exc.reason == "replay":
@@ -349,50 +279,55 @@ class Receiver:
             return self._error(archived, base, str(exc))
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                self._incident("disk", f"disk full while staging {archived.name}; the current cut stays live")
+            if disk_full(exc):
+                self.health.incident("disk", f"disk full while staging {archived.name}; the current cut stays live")
             return self._error(archived, base, f"{exc.strerror or exc}")
-        self.fault("verify:after")
 
-        info = {"sequence": m.sequence, "kind": m.kind, "election": m.election}
-        corte = None
-        if m.kind != "notice":
-            corte = {"sequence": m.corte_sequence, "instant": m.corte_instant.isoformat()}
-            info["corte"] = corte
-            info["tree"] = m.tree
+    def _check_election(self, m: Manifest) -> None:
+        if self.cfg.election and m.election != self.cfg.election:
+            raise PackageRefused("wrong-election", f"package for election {m.election!r}; this difusor is "
+                                 f"configured for {self.cfg.election!r}")
+
+    def _hold_or_ignore(self, archived: Path, staging: Path, base: dict, info: dict, verified: Verified,
+                        now: datetime) -> Outcome | None:
+        """Held while under embargo; ignored once the window has ended (notices still count); else None."""
+        m = verified.manifest
         if verified.embargoed(now):
             shutil.rmtree(staging, ignore_errors=True)
-            self._write_verdict(archived, {**base, **info, "verdict": "held",
-                                           "detail": f"embargoed until {m.not_before.isoformat()}"})
+            write_verdict(archived, verdicts.held(base, info, m.not_before))
             self.journal.write("held", package=base.get("package"), sequence=m.sequence,
                                until=m.not_before.isoformat())
             return Outcome("held", archive=archived.name, **{k: v for k, v in info.items() if k != "tree"})
         if phase(self.cfg, now) in ("after", "closed") and m.kind != "notice":
             shutil.rmtree(staging, ignore_errors=True)
             detail = "the publication window has ended; the last cut stays published"
-            self._write_verdict(archived, {**base, **info, "verdict": "ignored", "detail": detail,
-                                           "decided": _utc(now)})
+            write_verdict(archived, {**base, **info, "verdict": "ignored", "detail": detail, "decided": utc_text(now)})
             self.journal.write("ignored", "warning", package=base.get("package"), sequence=m.sequence,
                                detail=detail)
             return Outcome("ignored", archive=archived.name, detail=detail, sequence=m.sequence, kind=m.kind)
+        return None
 
-        release = None
-        if m.kind != "notice":
-            release = layout.release_name(m.sequence, m.tree)
-            final = self.cfg.releases / release
-            if final.is_dir():  # a crash after the rename: that directory is this same verified tree
-                shutil.rmtree(staging, ignore_errors=True)
-            else:
-                self.fault("stage:before-rename")
-                os.rename(staging, final)
-                fsync_dir(self.cfg.releases)
-            self.fault("stage:after-rename")
-        else:
+    def _install(self, m: Manifest, staging: Path) -> str | None:
+        """The staged tree renamed into releases/ (a notice has none): the release's name."""
+        if m.kind == "notice":
             shutil.rmtree(staging, ignore_errors=True)
+            return None
+        release = layout.release_name(m.sequence, m.tree)
+        final = self.cfg.releases / release
+        if final.is_dir():  # a crash after the rename: that directory is this same verified tree
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            self.fault("stage:before-rename")
+            os.rename(staging, final)
+            fsync_dir(self.cfg.releases)
+        self.fault("stage:after-rename")
+        return release
 
-        new_state = state.after(verified)
+    def _publish(self, archived: Path, base: dict, info: dict, verified: Verified, new_state: TrustedState,
+                 release: str | None, now: datetime) -> Outcome:
+        """Swap `current`, then move the trusted state, then record the acceptance."""
+        m = verified.manifest
         target = self.desired_release(new_state, now)
-        activated = False
         try:
             activated = layout.activate(self.cfg, target)
         except OSError as exc:
@@ -400,36 +335,43 @@ class Receiver:
         self.fault("activate:after")
         try:
             committed = commit_state(self.cfg.state, verified)
-            st = os.stat(self.cfg.state / "state.json")
-            self._state, self._state_key = committed, (st.st_ino, st.st_mtime_ns, st.st_size)
+            self._state, self._state_key = committed, self._state_file_key()
         except PackageRefused as exc:  # the state moved under us: another receiver; keep what is live
             return self._refused(archived, base, exc)
         self.fault("commit:after")
-        latency = None
-        if received:
-            try:
-                latency = (self.clock() - datetime.fromisoformat(received)).total_seconds()
-            except ValueError:
-                pass
-        self._write_verdict(archived, {**base, **info, "verdict": "accepted", "release": release,
-                                       "public": target, "decided": _utc(self.clock())})
+        latency = self._latency(base.get("received"))
+        write_verdict(archived, {**base, **info, "verdict": "accepted", "release": release, "public": target,
+                                 "decided": utc_text(self.clock())})
+        self._journal_accepted(base, m, release, target, activated, latency)
+        if activated:
+            self.rt.last_activation = {"time": utc_text(self.clock()), "release": target, "sequence": m.sequence}
+            publication.run_hook(self.cfg, self.journal, target)
+        self.rt.last_error = None
+        self.health.clear("disk")
+        return Outcome("accepted", archive=archived.name, sequence=m.sequence, kind=m.kind, election=m.election,
+                       release=target, activated=activated, corte=info.get("corte"), latency_s=latency)
+
+    def _latency(self, received: str | None) -> float | None:
+        """Seconds from arrival in the inbox to now; None when the arrival is unknown."""
+        if not received:
+            return None
+        try:
+            return (self.clock() - parse_instant(received, "received")).total_seconds()
+        except InputError:
+            return None
+
+    def _journal_accepted(self, base: dict, m: Manifest, release: str | None, target: str, activated: bool,
+                          latency: float | None) -> None:
         event = "notice" if m.kind == "notice" else ("activated" if activated and target == release else "staged")
         details = dict(package=base.get("package"), sequence=m.sequence, kind=m.kind, release=release,
                        public=target)
-        if corte:
-            details["corte"] = corte
+        if m.kind != "notice":
+            details["corte"] = _corte(m)
         if m.kind == "notice":
             details["notice"] = m.notice.to_json()
         if latency is not None:
             details["latency_s"] = round(latency, 3)
         self.journal.write(event, **details)
-        if activated:
-            self.rt.last_activation = {"time": _utc(self.clock()), "release": target, "sequence": m.sequence}
-            self._run_hook(target)
-        self.rt.last_error = None
-        self._clear_incident("disk")
-        return Outcome("accepted", archive=archived.name, sequence=m.sequence, kind=m.kind, election=m.election,
-                       release=target, activated=activated, corte=corte, latency_s=latency)
 
     def _already_applied(self, archived: Path, state: TrustedState, base: dict) -> Outcome | None:
         """A crash after commit_state but before the verdict: the state already holds this very package."""
@@ -437,39 +379,39 @@ class Receiver:
             m, mbytes, _sig = read_unverified(archived, self.limits)
         except (PackageRefused, InputError):
             return None
-        if m.sequence != state.sequence:
+        if not _state_holds(state, m, mbytes) or self._accepted_elsewhere(archived, m.sequence):
             return None
-        if m.kind != "notice" and mbytes != state.manifest_bytes:
-            return None
-        if m.kind == "notice" and state.notice_sequence != m.sequence:
-            return None
-        for other in self.archived_packages():  # a re-sent copy of an applied package is a replay
-            if other != archived:
-                v = self.read_verdict(other) or {}
-                if v.get("verdict") == "accepted" and v.get("sequence") == m.sequence:
-                    return None
         release = layout.release_name(m.sequence, m.tree) if m.kind != "notice" else None
-        self._write_verdict(archived, {**base, "verdict": "accepted", "sequence": m.sequence, "kind": m.kind,
-                                       "election": m.election, "release": release, "recovered": True,
-                                       "decided": _utc(self.clock())})
+        write_verdict(archived, {**base, "verdict": "accepted", "sequence": m.sequence, "kind": m.kind,
+                                 "election": m.election, "release": release, "recovered": True,
+                                 "decided": utc_text(self.clock())})
         self.journal.write("recovered", "warning", package=base.get("package"), sequence=m.sequence,
                            detail="applied before a crash; verdict recorded on restart")
         return Outcome("accepted", archive=archived.name, sequence=m.sequence, kind=m.kind, election=m.election,
                        release=release)
 
+    def _accepted_elsewhere(self, archived: Path, sequence: int) -> bool:
+        """Another archived package was accepted with this sequence: `archived` is a re-sent copy, a replay."""
+        for other in self.archived_packages():
+            if other != archived:
+                v = read_verdict(other) or {}
+                if v.get("verdict") == "accepted" and v.get("sequence") == sequence:
+                    return True
+        return False
+
     def _refused(self, archived: Path, base: dict, exc: PackageRefused) -> Outcome:
         now = self.clock()
         if exc.reason in CUT_SHORT:
             self._cut_short[archived] = int(base.get("size") or 0)
-        self._write_verdict(archived, {**base, "verdict": "refused", "reason": exc.reason, "detail": exc.detail,
-                                       "decided": _utc(now)})
+        write_verdict(archived, {**base, "verdict": "refused", "reason": exc.reason, "detail": exc.detail,
+                                 "decided": utc_text(now)})
         self.journal.write("refused", "warning", package=base.get("package"), reason=exc.reason,
                            detail=exc.detail, archive=archived.name)
         self.rt.last_error = f"{base.get('package')}: refused [{exc.reason}] {exc.detail}"
         return Outcome("refused", archive=archived.name, reason=exc.reason, detail=exc.detail)
 
     def _error(self, archived: Path, base: dict, detail: str) -> Outcome:
-        self._write_verdict(archived, {**base, "verdict": "error", "detail": detail, "decided": _utc(self.clock())})
+        write_verdict(archived, {**base, "verdict": "error", "detail": detail, "decided": utc_text(self.clock())})
         self.journal.write("error", "error", package=base.get("package"), detail=detail, archive=archived.name)
         self.rt.last_error = f"{base.get('package')}: {detail}"
         return Outcome("error", archive=archived.name, detail=detail)
@@ -483,17 +425,9 @@ class Receiver:
         return d if d.is_dir() else None
 
     def desired_release(self, state: TrustedState, now: datetime) -> str:
-        notice = state.notice
-        if notice is not None and notice.type in REPLACING_NOTICES and (not notice.to or self.cfg.id in notice.to):
-            return layout.notice_release(self.cfg, notice, state.notice_sequence)
-        if phase(self.cfg, now) == "closed":
-            return layout.closing_release(self.cfg, self.cfg.keep_until)
-        if phase(self.cfg, now) == "before" or state.tree is None:
-            return layout.placeholder_release(self.cfg, self.cfg.window_start)
-        name = layout.release_name(state.tree_sequence, state.tree)
-        if not (self.cfg.releases / name).is_dir():
-            self._incident("release", f"the release {name} of the trusted state is missing; showing the placeholder")
-            return layout.placeholder_release(self.cfg, self.cfg.window_start)
+        name, missing = publication.desired_release(self.cfg, state, now)
+        if missing:
+            self.health.incident("release", missing)
         return name
 
     def reconcile(self) -> bool:
@@ -502,22 +436,9 @@ class Receiver:
         swapped = layout.activate(self.cfg, target)
         if swapped:
             self.journal.write("published", release=target, phase=phase(self.cfg, self.clock()))
-            self.rt.last_activation = {"time": _utc(self.clock()), "release": target}
-            self._run_hook(target)
+            self.rt.last_activation = {"time": utc_text(self.clock()), "release": target}
+            publication.run_hook(self.cfg, self.journal, target)
         return swapped
-
-    def _run_hook(self, target: str) -> None:
-        if not self.cfg.on_activate:
-            return
-        env = {**os.environ, "PREGON_RELEASE": target, "PREGON_CURRENT": str(self.cfg.current)}
-        try:
-            r = subprocess.run(self.cfg.on_activate, shell=True, env=env, timeout=30, capture_output=True,
-                               text=True)
-            if r.returncode != 0:
-                self.journal.write("hook-failed", "error", command=self.cfg.on_activate, code=r.returncode,
-                                   stderr=r.stderr.strip()[-500:])
-        except subprocess.TimeoutExpired:
-            self.journal.write("hook-failed", "error", command=self.cfg.on_activate, detail="timed out after 30 s")
 
     # --- periodic ------------------------------------------------------------------------------------------
 
@@ -535,10 +456,10 @@ class Receiver:
                 continue
             del self._cut_short[p]
             now_size, digest = sha256_file(p)
-            v = self.read_verdict(p) or {}
+            v = read_verdict(p) or {}
             base = {k: v[k] for k in ("package", "received") if k in v}
             base.update(verdict="pending", size=now_size, sha256=digest, reexamined_from=size)
-            self._write_verdict(p, base)
+            write_verdict(p, base)
             self.journal.write("reexamined", package=v.get("package"), archive=p.name, was=size, now=st.st_size)
             self._process_archived(p)
 
@@ -556,122 +477,57 @@ class Receiver:
 
     def _retry_pending(self) -> None:
         for entry in sorted(self._retry):
-            v = self.read_verdict(entry) or {}
+            v = read_verdict(entry) or {}
             if v.get("verdict") in ("held", "error", "pending", None):
-                if v.get("verdict") == "held" and not self._embargo_over(v):
+                if v.get("verdict") == "held" and not verdicts.embargo_over(v, self.clock()):
                     continue
                 self._process_archived(entry)
 
-    def _embargo_over(self, v: dict) -> bool:
-        detail = v.get("detail", "")
-        try:
-            until = datetime.fromisoformat(detail.rsplit(" ", 1)[-1])
-        except ValueError:
-            return True
-        return self.clock() >= until
-
     def check_health(self) -> None:
         now = self.clock()
-        st = self.state()
-        if st.expires is not None and st.tree is not None and now >= st.expires and phase(self.cfg, now) == "open":
-            if self.rt.stale_tree != st.tree:
-                self.rt.stale_tree = st.tree
-                self.journal.write("stale", "warning", sequence=st.tree_sequence, expired=st.expires.isoformat(),
-                                   detail="no new corte before the manifest's expiry")
-        if self.check_clock:
-            synced = clock_synchronised()
-            state = {True: "synchronised", False: "UNSYNCHRONISED", None: "unknown"}[synced]
-            if state != self.rt.clock_state:
-                self.rt.clock_state = state
-                if synced is False:
-                    self.journal.write("clock-unsynchronised", "error",
-                                       detail="the system clock is not NTP-synchronised; the seeds require NTP "
-                                              "(enable systemd-timesyncd or chrony)")
-        try:
-            free = shutil.disk_usage(self.cfg.releases).free
-        except OSError:
-            free = None
-        if free is not None and free < self.cfg.min_free_mb * 1024 * 1024:
-            self._incident("disk-low", f"only {free // (1024 * 1024)} MiB free under {self.cfg.releases} "
-                                       f"(minimum {self.cfg.min_free_mb} MiB)")
-        else:
-            self._clear_incident("disk-low")
+        self.health.check(self.state(), now)
 
-    def _check_disk_for(self, path: Path) -> None:
-        try:
-            size = os.stat(path).st_size
-            free = shutil.disk_usage(self.cfg.releases).free
-        except FileNotFoundError:
-            raise
-        need = self.cfg.min_free_mb * 1024 * 1024 + 4 * size
-        if free < need:
-            raise OSError(errno.ENOSPC, f"not enough free disk for {path.name}: {free // 1048576} MiB free, "
-                                        f"{need // 1048576} MiB needed; the current cut stays live")
-
-    def _incident(self, key: str, message: str) -> None:
-        self.rt.last_error = message
-        if self.rt.incidents.get(key) != message:
-            self.rt.incidents[key] = message
-            self.journal.write(key if key.startswith("disk") else f"{key}-incident", "error", detail=message)
-
-    def _clear_incident(self, key: str) -> None:
-        if self.rt.incidents.pop(key, None) is not None:
-            self.journal.write(f"{key}-resolved")
+    def disk_trouble(self, what: str, exc: OSError) -> None:
+        """A full or failing disk while doing `what`: an incident (journal and syslog), never a crash; the
+        live cut is untouched and the work is retried at the next tick."""
+        self.health.disk_trouble(what, exc)
 
     # --- status ---------------------------------------------------------------------------------------------
 
     def status(self) -> dict:
         now = self.clock()
         try:
-            st = self.state()
+            st, err = self.state(), None
         except InputError as exc:
             st, err = TrustedState(), str(exc)
-        else:
-            err = None
-        current = layout.current_release(self.cfg)
-        if current is None:
-            published = "nothing"
-        elif current.startswith(layout.PLACEHOLDER_PREFIX):
-            published = "placeholder"
-        elif current.startswith(layout.NOTICE_PREFIX):
-            published = "notice"
-        elif current.startswith(layout.CLOSING_PREFIX):
-            published = "closed"
-        else:
-            published = "corte"
-        corte = None
-        if published == "corte" and st.tree is not None:
-            corte = self._corte_of(current)
-        return {
-            "difusor": self.cfg.id, "election": st.election, "sequence": st.sequence,
-            "tree_sequence": st.tree_sequence, "tree": st.tree, "release": current, "published": published,
-            "corte": corte, "expires": st.expires.isoformat() if st.expires else None,
-            "stale": bool(st.expires and now >= st.expires), "window": phase(self.cfg, now),
-            "notice": st.notice.to_json() if st.notice else None,
-            "last_check": _utc(self.rt.last_check) if self.rt.last_check else None,
-            "last_activation": self.rt.last_activation, "last_error": err or self.rt.last_error,
-            "incidents": sorted(self.rt.incidents), "clock": self.rt.clock_state, "updated": _utc(now),
-        }
-
-    def _corte_of(self, release: str) -> dict | None:
-        try:
-            data = json.loads((self.cfg.releases / release / "json" / "main.json").read_text("utf-8"))
-            return {"sequence": data["corte"]["secuencia"], "instant": data["corte"]["instante"]}
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        return status_report(self.cfg, st, self.rt, now, state_error=err)
 
     def write_status(self) -> None:
         try:
             write_status(self.cfg.status, self.status())
         except OSError as exc:
-            self._incident("status", f"cannot write {self.cfg.status}: {exc.strerror or exc}")
+            self.health.incident("status", f"cannot write {self.cfg.status}: {exc.strerror or exc}")
         else:
-            self._clear_incident("status")
+            self.health.clear("status")
 
-    def disk_trouble(self, what: str, exc: OSError) -> None:
-        """A full or failing disk while doing `what`: an incident (journal and syslog), never a crash; the
-        live cut is untouched and the work is retried at the next tick."""
-        key = "disk" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "io"
-        where = f" ({exc.filename})" if exc.filename else ""
-        self._incident(key, f"{what}: {exc.strerror or exc}{where}; the current cut stays live, retried at the "
-                            "next tick")
+
+def _corte(m: Manifest) -> dict:
+    return {"sequence": m.corte_sequence, "instant": m.corte_instant.isoformat()}
+
+
+def _identity(m: Manifest) -> dict:
+    """What every verdict of a verified package records about it."""
+    info = {"sequence": m.sequence, "kind": m.kind, "election": m.election}
+    if m.kind != "notice":
+        info["corte"] = _corte(m)
+        info["tree"] = m.tree
+    return info
+
+
+def _state_holds(state: TrustedState, m: Manifest, mbytes: bytes) -> bool:
+    """The trusted state is the one this manifest produced."""
+    if m.sequence != state.sequence:
+        return False
+    if m.kind == "notice":
+        return state.notice_sequence == m.sequence
+    return mbytes == state.manifest_bytes

@@ -21,12 +21,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..errors import InputError
+from ..times import parse_instant
 from .errors import PackageRefused
 from ..durable import atomic_file
 from .keys import PublicKey, SecretKey
 from .limits import DEFAULT_LIMITS, Limits
 from .manifest import (MANIFEST_NAME, NOTICE_TYPES, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME, FileEntry,
-                       KeyChanges, Manifest, Notice, parse_manifest, parse_time, tree_digest)
+                       KeyChanges, Manifest, Notice, parse_manifest, tree_digest)
 from .paths import find_collision, path_problem
 
 DEFAULT_TTL = timedelta(hours=48)
@@ -42,14 +43,6 @@ def parse_ttl(text: str) -> timedelta:
     if not m or int(m.group(1)) == 0:
         raise InputError(f"TTL {text!r}: expected a positive number followed by s, m, h or d (e.g. 48h)")
     return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
-
-
-def parse_instant(text: str, what: str) -> datetime:
-    try:
-        return parse_time(text)
-    except ValueError:
-        raise InputError(f"{what} {text!r}: expected ISO 8601 with a UTC offset, "
-                         "e.g. 2024-06-02T22:40:00-06:00") from None
 
 
 def scan_site(site: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> tuple[FileEntry, ...]:

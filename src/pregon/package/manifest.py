@@ -13,10 +13,11 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cached_property
 
 from ..errors import InputError
+from ..times import parse_instant
 from .errors import PackageRefused, show
 from .keys import PublicKey, parse_public_key
 from .limits import DEFAULT_LIMITS, Limits
@@ -73,14 +74,6 @@ def format_time(t: datetime) -> str:
     if t.tzinfo is None or t.utcoffset() is None:
         raise ValueError("times in a manifest carry a UTC offset")
     return t.replace(microsecond=0).isoformat()
-
-
-def parse_time(text: str) -> datetime:
-    """ISO 8601 / RFC 3339 with an explicit offset; naive times are refused as ambiguous."""
-    t = datetime.fromisoformat(text)
-    if t.tzinfo is None or t.utcoffset() is None:
-        raise ValueError(f"{text!r} has no UTC offset")
-    return t
 
 
 def render_sums(files) -> bytes:
@@ -229,11 +222,14 @@ class _Fields:
         return v
 
     def time(self, key):
+        """An instant with its UTC offset, written exactly (the signed bytes admit no padding)."""
         v = self.str(key, max_len=64)
-        try:
-            return parse_time(v)
-        except ValueError:
-            raise _bad(f"field {self.where}{key} is not an ISO 8601 time with offset: {show(v)}") from None
+        if v == v.strip():
+            try:
+                return parse_instant(v, f"field {self.where}{key}")
+            except InputError:
+                pass
+        raise _bad(f"field {self.where}{key} is not an ISO 8601 time with offset: {show(v)}")
 
     def list(self, key, *, required=True):
         v = self._get(key, required)
@@ -310,6 +306,28 @@ def _parse_files(items, limits: Limits) -> tuple[FileEntry, ...]:
 
 def parse_manifest(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Manifest:
     """Bytes of manifest.json to a Manifest, or PackageRefused (bad-manifest, unknown-format, ...)."""
+    obj = _decode(data)
+    m = _Fields(obj, "")
+    m.str("format")
+    kind = m.str("kind", max_len=16)
+    if kind not in KINDS:
+        raise _bad(f"field kind must be one of {', '.join(KINDS)}, not {show(kind)}")
+    args = _header(m, kind)
+    if kind == "notice":
+        m.absent("corte", "tree", "files", "base", "removed")
+        args["notice"] = _notice(m.obj_("notice"))
+    else:
+        m.absent("notice")
+        args.update(_tree(m, kind, args["sequence"], limits))
+    k = m.obj_("keys", required=False)
+    if k is not None:
+        args["keys"] = _key_changes(k)
+    m.done()
+    return Manifest(**args)
+
+
+def _decode(data: bytes) -> dict:
+    """The manifest's JSON object, strictly (no duplicate keys, floats or NaN), in a format this verifier knows."""
     try:
         obj = json.loads(
             data.decode("utf-8"),
@@ -328,11 +346,11 @@ def parse_manifest(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Manifest:
         raise _bad("missing field format")
     if fmt != FORMAT:
         raise PackageRefused("unknown-format", f"manifest format {show(fmt)}; this verifier knows {FORMAT}")
-    m = _Fields(obj, "")
-    m.str("format")
-    kind = m.str("kind", max_len=16)
-    if kind not in KINDS:
-        raise _bad(f"field kind must be one of {', '.join(KINDS)}, not {show(kind)}")
+    return obj
+
+
+def _header(m: _Fields, kind: str) -> dict:
+    """The fields every kind carries: who signed it, for which election, its sequence and its times."""
     args = dict(
         issuer=m.str("issuer", max_len=200),
         key_id=m.str("key_id", pattern=_KEY_ID_RE),
@@ -347,70 +365,71 @@ def parse_manifest(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Manifest:
         raise _bad("field issuer has a control character")
     if args["expires"] <= args["created"] or args["expires"] <= args["not_before"]:
         raise _bad("field expires must be later than created and not_before")
+    return args
 
-    if kind == "notice":
-        m.absent("corte", "tree", "files", "base", "removed")
-        n = m.obj_("notice")
-        ntype = n.str("type", max_len=32)
-        if ntype not in NOTICE_TYPES:
-            raise _bad(f"field notice.type must be one of {', '.join(NOTICE_TYPES)}, not {show(ntype)}")
-        message = n.str("message")
-        to = n.list("to", required=False) or []
-        if not all(isinstance(t, str) and 0 < len(t) <= 200 for t in to):
-            raise _bad("field notice.to must be a list of difusor ids")
-        n.done()
-        args["notice"] = Notice(ntype, message, tuple(to))
+
+def _notice(n: _Fields) -> Notice:
+    ntype = n.str("type", max_len=32)
+    if ntype not in NOTICE_TYPES:
+        raise _bad(f"field notice.type must be one of {', '.join(NOTICE_TYPES)}, not {show(ntype)}")
+    message = n.str("message")
+    to = n.list("to", required=False) or []
+    if not all(isinstance(t, str) and 0 < len(t) <= 200 for t in to):
+        raise _bad("field notice.to must be a list of difusor ids")
+    n.done()
+    return Notice(ntype, message, tuple(to))
+
+
+def _tree(m: _Fields, kind: str, sequence: int, limits: Limits) -> dict:
+    """A full or delta package's corte, files and tree digest (and a delta's base and removals)."""
+    args = {}
+    c = m.obj_("corte")
+    args["corte_sequence"] = c.int("sequence")
+    args["corte_instant"] = c.time("instant")
+    c.done()
+    files = _parse_files(m.list("files"), limits)
+    args["files"] = files
+    tree = m.str("tree", pattern=_HEX64_RE)
+    if tree != tree_digest(files):
+        raise _bad("field tree is not the SHA-256 of the files' SHA256SUMS")
+    args["_tree"] = tree
+    if kind == "delta":
+        args.update(_delta(m, files, sequence, limits))
     else:
-        m.absent("notice")
-        c = m.obj_("corte")
-        args["corte_sequence"] = c.int("sequence")
-        args["corte_instant"] = c.time("instant")
-        c.done()
-        files = _parse_files(m.list("files"), limits)
-        args["files"] = files
-        tree = m.str("tree", pattern=_HEX64_RE)
-        if tree != tree_digest(files):
-            raise _bad("field tree is not the SHA-256 of the files' SHA256SUMS")
-        args["_tree"] = tree
-        if kind == "delta":
-            b = m.obj_("base")
-            args["base_sequence"] = b.int("sequence")
-            args["base_tree"] = b.str("tree", pattern=_HEX64_RE)
-            b.done()
-            if args["base_sequence"] >= args["sequence"]:
-                raise _bad("field base.sequence must be lower than sequence")
-            removed = m.list("removed")
-            for p in removed:
-                _check_path(p, limits, "removed")
-            if removed != sorted(set(removed)):
-                raise _bad("field removed is not sorted and unique")
-            present = {f.path for f in files}
-            both = [p for p in removed if p in present]
-            if both:
-                raise _bad(f"{show(both[0])} is both removed and listed")
-            args["removed"] = tuple(removed)
-        else:
-            m.absent("base", "removed")
-
-    k = m.obj_("keys", required=False)
-    if k is not None:
-        try:
-            add = tuple(parse_public_key(line, "keys.add") for line in k.list("add") if isinstance(line, str))
-        except InputError as exc:
-            raise _bad(str(exc)) from None
-        if len(add) != len(k.obj["add"]):
-            raise _bad("field keys.add must list public keys as base64 strings")
-        revoke = k.list("revoke")
-        if not all(isinstance(r, str) and _KEY_ID_RE.fullmatch(r) for r in revoke):
-            raise _bad("field keys.revoke must list key ids (16 upper-case hex digits)")
-        k.done()
-        if {a.key_id for a in add} & set(revoke):
-            raise _bad("a key is both added and revoked")
-        args["keys"] = KeyChanges(add, tuple(revoke))
-    m.done()
-    return Manifest(**args)
+        m.absent("base", "removed")
+    return args
 
 
-def now_utc() -> datetime:
-    """The wall clock, for the CLI layer only; library functions take `now` as an argument."""
-    return datetime.now(timezone.utc)
+def _delta(m: _Fields, files: tuple[FileEntry, ...], sequence: int, limits: Limits) -> dict:
+    b = m.obj_("base")
+    args = {"base_sequence": b.int("sequence"), "base_tree": b.str("tree", pattern=_HEX64_RE)}
+    b.done()
+    if args["base_sequence"] >= sequence:
+        raise _bad("field base.sequence must be lower than sequence")
+    removed = m.list("removed")
+    for p in removed:
+        _check_path(p, limits, "removed")
+    if removed != sorted(set(removed)):
+        raise _bad("field removed is not sorted and unique")
+    present = {f.path for f in files}
+    both = [p for p in removed if p in present]
+    if both:
+        raise _bad(f"{show(both[0])} is both removed and listed")
+    args["removed"] = tuple(removed)
+    return args
+
+
+def _key_changes(k: _Fields) -> KeyChanges:
+    try:
+        add = tuple(parse_public_key(line, "keys.add") for line in k.list("add") if isinstance(line, str))
+    except InputError as exc:
+        raise _bad(str(exc)) from None
+    if len(add) != len(k.obj["add"]):
+        raise _bad("field keys.add must list public keys as base64 strings")
+    revoke = k.list("revoke")
+    if not all(isinstance(r, str) and _KEY_ID_RE.fullmatch(r) for r in revoke):
+        raise _bad("field keys.revoke must list key ids (16 upper-case hex digits)")
+    k.done()
+    if {a.key_id for a in add} & set(revoke):
+        raise _bad("a key is both added and revoked")
+    return KeyChanges(add, tuple(revoke))

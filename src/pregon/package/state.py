@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
+from ..times import parse_instant
 from .errors import PackageRefused
 from ..durable import atomic_write, fsync_dir, locked
 from .keys import PublicKey, parse_public_key
 from .limits import Limits
-from .manifest import FileEntry, Notice, canonical_json, format_time, parse_manifest, parse_time
+from .manifest import FileEntry, Notice, canonical_json, format_time, parse_manifest
 
 if TYPE_CHECKING:
     from .verify import Verified
@@ -96,6 +97,14 @@ class TrustedState:
 EMPTY_STATE = TrustedState()
 
 
+def _stored_instant(text: str) -> datetime:
+    """A time state.json holds (written by format_time); anything else is damage, a ValueError."""
+    try:
+        return parse_instant(text, "expires")
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+
+
 def load_state(state_dir: str | os.PathLike | None) -> TrustedState:
     """The trusted state in `state_dir`; an absent directory or state file is the empty state."""
     if state_dir is None:
@@ -123,7 +132,7 @@ def load_state(state_dir: str | os.PathLike | None) -> TrustedState:
             sequence=obj["sequence"],
             tree_sequence=obj["tree_sequence"],
             tree=obj["tree"],
-            expires=parse_time(obj["expires"]) if obj["expires"] else None,
+            expires=_stored_instant(obj["expires"]) if obj["expires"] else None,
             keys=tuple(parse_public_key(line, "state key") for line in obj["keys"]),
             revoked=frozenset(obj["revoked"]),
             notice=None if notice is None else Notice(notice["type"], notice["message"], tuple(notice.get("to", ()))),

@@ -213,22 +213,10 @@ class _Sink:
 def _scan(path: Path, *, keys: dict[str, list[PublicKey]], pinned: Iterable[PublicKey], state: TrustedState,
           limits: Limits, now: datetime | None, sink: _Sink, before_members=None, after_members=None,
           verified: Verified | None = None) -> Verified:
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such package file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read package: {exc.strerror}") from None
-    with f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{path}: not a regular file")
-        if st.st_size > limits.max_compressed_bytes:
-            raise PackageRefused("bomb", f"{st.st_size} bytes compressed, over the limit of "
-                                 f"{limits.max_compressed_bytes}")
+    """One streaming pass: control files, signature, manifest and policy, then every member into `sink`."""
+    with _open_package(path, limits) as f:
         inflater = Inflater(f, limits)
         reader = TarReader(inflater, limits)
-
         manifest_bytes = _control(reader, MANIFEST_NAME, "bad-manifest", limits.max_manifest_bytes)
         signature_bytes = _control(reader, SIGNATURE_NAME, "bad-signature", limits.max_signature_bytes)
         if verified is not None:
@@ -238,62 +226,97 @@ def _scan(path: Path, *, keys: dict[str, list[PublicKey]], pinned: Iterable[Publ
             manifest, signer = verified.manifest, verified.signer
             carried, reused = verified.carried, verified.reused
         else:
-            signer, comment = check_signature(manifest_bytes, signature_bytes, keys, state.revoked)
-            manifest = parse_manifest(manifest_bytes, limits)
-            if manifest.key_id != signer.key_id:
-                raise PackageRefused("bad-manifest", f"manifest names key {manifest.key_id} but key "
-                                     f"{signer.key_id} signed it")
-            if comment != manifest.trusted_comment():
-                raise PackageRefused("bad-manifest", "the signed trusted comment disagrees with the manifest")
+            manifest, signer = _signed_manifest(manifest_bytes, signature_bytes, keys, state, limits)
             carried, reused = check_policy(manifest, state, now, pinned)
-
         if manifest.kind != "notice":
             sums = _control(reader, SUMS_NAME, "bad-layout", limits.max_manifest_bytes)
             if sums != manifest.sha256sums():
                 raise PackageRefused("hash-mismatch", f"{SUMS_NAME} does not match the manifest")
         if before_members is not None:
             before_members(manifest, carried, reused)
-
-        files = manifest.file_map
-        expected = set(carried)
-        seen: set[str] = set()
-        last = ""
-        while (member := reader.next()) is not None:
-            name = member.name
-            rel = name[len(SITE_PREFIX):] if name.startswith(SITE_PREFIX) else None
-            if rel not in expected:  # names the manifest lists were proven safe when it was parsed
-                _refuse_unexpected(name, rel, seen, files, limits)
-            if rel in seen:
-                raise PackageRefused("unsafe-member", f"duplicate member {show(name)}")
-            if rel <= last:
-                raise PackageRefused("bad-layout", f"{show(name)} is out of order (members are sorted by path)")
-            entry = files[rel]
-            if member.size != entry.size:
-                raise PackageRefused("hash-mismatch", f"{show(name)} is {member.size} bytes; the manifest says {entry.size}")
-            h = hashlib.sha256()
-            handle = sink.begin(rel, entry)
-            try:
-                for chunk in reader.data():
-                    h.update(chunk)
-                    if handle is not None:
-                        sink.write(handle, chunk)
-            finally:
-                if handle is not None:
-                    sink.end(handle)
-            if h.hexdigest() != entry.sha256:
-                raise PackageRefused("hash-mismatch", f"{show(name)}: SHA-256 differs from the manifest")
-            seen.add(rel)
-            last = rel
-        reader.finish()
-        if len(seen) != len(expected):
-            missing = sorted(expected - seen)
-            raise PackageRefused("missing-file", f"{show(SITE_PREFIX + missing[0])} is listed but not in the package"
-                                 + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        _read_members(reader, manifest.file_map, set(carried), sink, limits)
         if after_members is not None:
             after_members(manifest, reused)
         return Verified(path=Path(path), manifest=manifest, manifest_bytes=manifest_bytes,
                         signature_bytes=signature_bytes, signer=signer, state=state, carried=carried,
                         reused=reused, compressed_bytes=inflater.compressed, uncompressed_bytes=inflater.inflated)
+
+
+def _open_package(path: Path, limits: Limits):
+    """The package file open for reading: a regular file within the compressed-size limit."""
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such package file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read package: {exc.strerror}") from None
+    try:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: not a regular file")
+        if st.st_size > limits.max_compressed_bytes:
+            raise PackageRefused("bomb", f"{st.st_size} bytes compressed, over the limit of "
+                                 f"{limits.max_compressed_bytes}")
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+def _signed_manifest(manifest_bytes: bytes, signature_bytes: bytes, keys: dict[str, list[PublicKey]],
+                     state: TrustedState, limits: Limits) -> tuple[Manifest, PublicKey]:
+    """The manifest, parsed only after its signature checked, and the key that signed it."""
+    signer, comment = check_signature(manifest_bytes, signature_bytes, keys, state.revoked)
+    manifest = parse_manifest(manifest_bytes, limits)
+    if manifest.key_id != signer.key_id:
+        raise PackageRefused("bad-manifest", f"manifest names key {manifest.key_id} but key "
+                             f"{signer.key_id} signed it")
+    if comment != manifest.trusted_comment():
+        raise PackageRefused("bad-manifest", "the signed trusted comment disagrees with the manifest")
+    return manifest, signer
+
+
+def _read_members(reader: TarReader, files: dict[str, FileEntry], expected: set[str], sink: _Sink,
+                  limits: Limits) -> None:
+    """Every site member: expected, once, in order, of the listed size and digest; then none missing."""
+    seen: set[str] = set()
+    last = ""
+    while (member := reader.next()) is not None:
+        name = member.name
+        rel = name[len(SITE_PREFIX):] if name.startswith(SITE_PREFIX) else None
+        if rel not in expected:  # names the manifest lists were proven safe when it was parsed
+            _refuse_unexpected(name, rel, seen, files, limits)
+        if rel in seen:
+            raise PackageRefused("unsafe-member", f"duplicate member {show(name)}")
+        if rel <= last:
+            raise PackageRefused("bad-layout", f"{show(name)} is out of order (members are sorted by path)")
+        entry = files[rel]
+        if member.size != entry.size:
+            raise PackageRefused("hash-mismatch", f"{show(name)} is {member.size} bytes; the manifest says {entry.size}")
+        if _copy_hashing(reader, sink, rel, entry) != entry.sha256:
+            raise PackageRefused("hash-mismatch", f"{show(name)}: SHA-256 differs from the manifest")
+        seen.add(rel)
+        last = rel
+    reader.finish()
+    if len(seen) != len(expected):
+        missing = sorted(expected - seen)
+        raise PackageRefused("missing-file", f"{show(SITE_PREFIX + missing[0])} is listed but not in the package"
+                             + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+
+
+def _copy_hashing(reader: TarReader, sink: _Sink, rel: str, entry: FileEntry) -> str:
+    """The current member's bytes into the sink; their SHA-256."""
+    h = hashlib.sha256()
+    handle = sink.begin(rel, entry)
+    try:
+        for chunk in reader.data():
+            h.update(chunk)
+            if handle is not None:
+                sink.write(handle, chunk)
+    finally:
+        if handle is not None:
+            sink.end(handle)
+    return h.hexdigest()
 
 
 def verify_package(path: str | os.PathLike, *, trusted_keys: Iterable[PublicKey],

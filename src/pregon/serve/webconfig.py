@@ -1,8 +1,9 @@
 """Configurations for the distribution's web servers, serving `current` with pregon's header policy.
 
-`render(server, cfg)` gives the site configuration an operator drops into /etc/nginx/sites-available or
+`render(server, difusor)` gives the site configuration an operator drops into /etc/nginx/sites-available or
 /etc/apache2/sites-available (or, for IIS on a Windows difusor, the web.config of the site that holds the
-PREP copy as a virtual directory). `standalone=True` wraps it in a complete main configuration with its own
+PREP copy as a virtual directory). `difusor` is the difusor's loaded difusor.toml, a
+`pregon.difusor.config.Config`: its `current`, `releases` and [serve] table are all a renderer reads. `standalone=True` wraps it in a complete main configuration with its own
 pid, logs and temporary paths under `runtime_dir` (how the tests run the real Debian binaries on loopback,
 and a quick way for an operator to try it without touching the system server).
 
@@ -18,17 +19,22 @@ from __future__ import annotations
 import math
 import os
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from . import policy
+
+if TYPE_CHECKING:  # the difusor's package imports this one (setup, the agent's command): no cycle at run time
+    from ..difusor.config import Config
 
 APACHE_MODULES = "/usr/lib/apache2/modules"
 _HASHED = policy.HASHED_REGEX_TEXT
 
 
-def _security(cfg, https: bool) -> list[tuple[str, str]]:
-    return policy.security_headers(cfg.serve.frame_ancestors, https=https)
+def _security(difusor: Config, https: bool) -> list[tuple[str, str]]:
+    return policy.security_headers(difusor.serve.frame_ancestors, https=https)
 
 
 def _ms(seconds: float) -> str:
@@ -36,45 +42,48 @@ def _ms(seconds: float) -> str:
     return f"{round(seconds * 1000)}ms"
 
 
-def _https(cfg) -> bool:
-    return bool(cfg.serve.tls_certificate and cfg.serve.tls_certificate_key)
+def _https(difusor: Config) -> bool:
+    return bool(difusor.serve.tls_certificate and difusor.serve.tls_certificate_key)
 
 
 # --- nginx ------------------------------------------------------------------------------------------------
 
 
-def render_nginx(cfg, *, listen: str | None = None, access_log: str | None = None, standalone: bool = False,
-                 runtime_dir: Path | None = None, user: str | None = None, workers: str = "auto") -> str:
-    https = _https(cfg)
-    root = str(cfg.current)
-    listen = listen or (f"{cfg.serve.host}:{cfg.serve.port}" if cfg.serve.host not in ("0.0.0.0", "") else str(cfg.serve.port))
-    log = access_log or (str(cfg.serve.access_log) if cfg.serve.access_log else "/var/log/nginx/pregon.access.log")
-    sec = _security(cfg, https)
+def render_nginx(difusor: Config, *, listen: str | None = None, access_log: str | None = None,
+                 standalone: bool = False, runtime_dir: Path | None = None, user: str | None = None,
+                 workers: str = "auto") -> str:
+    """An nginx server block serving `difusor.current` (with the http-level limit zones it needs)."""
+    https = _https(difusor)
+    root = str(difusor.current)
+    serve = difusor.serve
+    listen = listen or (f"{serve.host}:{serve.port}" if serve.host not in ("0.0.0.0", "") else str(serve.port))
+    log = access_log or (str(serve.access_log) if serve.access_log else "/var/log/nginx/pregon.access.log")
+    sec = _security(difusor, https)
 
     def headers(cache: str, indent: str) -> str:
         lines = [f'{indent}add_header Cache-Control "{cache}" always;']
         lines += [f'{indent}add_header {k} "{v}" always;' for k, v in sec]
         return "\n".join(lines)
 
-    lim = cfg.serve.limits  # the embedded server's bounds against hostile clients, in nginx's words
+    lim = difusor.serve.limits  # the embedded server's bounds against hostile clients, in nginx's words
     limit_zone = "limit_conn_zone $binary_remote_addr zone=pregon_conn:10m;\nlimit_conn_status 503;\n"
     limit = (f"    limit_conn pregon_conn {lim.max_per_client};\n"
              f"    client_header_timeout {_ms(lim.header_timeout)};\n    keepalive_timeout {_ms(lim.idle_timeout)};\n"
              f"    send_timeout {_ms(lim.send_timeout)};\n")
-    if cfg.serve.rate_limit:
-        limit_zone += (f"limit_req_zone $binary_remote_addr zone=pregon_rl:10m rate={cfg.serve.rate_limit}r/s;\n"
+    if difusor.serve.rate_limit:
+        limit_zone += (f"limit_req_zone $binary_remote_addr zone=pregon_rl:10m rate={difusor.serve.rate_limit}r/s;\n"
                        "limit_req_status 429;\n")
-        limit += f"    limit_req zone=pregon_rl burst={cfg.serve.rate_limit * 2} nodelay;\n"
+        limit += f"    limit_req zone=pregon_rl burst={difusor.serve.rate_limit * 2} nodelay;\n"
     if https:
         listen_lines = (f"    listen {listen} ssl;\n    http2 on;\n"
-                        f"    ssl_certificate {cfg.serve.tls_certificate};\n"
-                        f"    ssl_certificate_key {cfg.serve.tls_certificate_key};\n"
+                        f"    ssl_certificate {difusor.serve.tls_certificate};\n"
+                        f"    ssl_certificate_key {difusor.serve.tls_certificate_key};\n"
                         "    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_session_cache shared:pregon_ssl:10m;\n")
     else:
         listen_lines = f"    listen {listen};\n"
     server = f"""# pregon difusor: serves {root} (generated by `pregon difusor webconfig nginx`)
 {limit_zone}server {{
-{listen_lines}    server_name {cfg.serve.server_name};
+{listen_lines}    server_name {difusor.serve.server_name};
     root {root};
     index index.html;
     access_log {log} combined buffer=64k flush=1s;
@@ -110,7 +119,7 @@ def render_nginx(cfg, *, listen: str | None = None, access_log: str | None = Non
     if https:
         server += f"""server {{
     listen 80;
-    server_name {cfg.serve.server_name};
+    server_name {difusor.serve.server_name};
     return 301 https://$host$request_uri;
 }}
 """
@@ -150,29 +159,32 @@ http {{
 # --- Apache ------------------------------------------------------------------------------------------------
 
 
-def render_apache(cfg, *, listen: str | None = None, access_log: str | None = None, standalone: bool = False,
-                  runtime_dir: Path | None = None, user: str = "www-data", group: str = "www-data") -> str:
-    https = _https(cfg)
-    root = str(cfg.current)
-    parent = str(Path(cfg.current).parent)
-    releases = str(cfg.releases)
-    listen = listen or f"{cfg.serve.host}:{cfg.serve.port}"
+def render_apache(difusor: Config, *, listen: str | None = None, access_log: str | None = None,
+                  standalone: bool = False, runtime_dir: Path | None = None, user: str = "www-data",
+                  group: str = "www-data") -> str:
+    """An Apache virtual host serving `difusor.current`, with <Directory> grants for it and the releases."""
+    https = _https(difusor)
+    root = str(difusor.current)
+    parent = str(Path(difusor.current).parent)
+    releases = str(difusor.releases)
+    listen = listen or f"{difusor.serve.host}:{difusor.serve.port}"
     port = listen.rsplit(":", 1)[-1]
-    log = access_log or (str(cfg.serve.access_log) if cfg.serve.access_log else "${APACHE_LOG_DIR}/pregon.access.log")
-    sec = "\n".join(f'    Header always set {k} "{v}"' for k, v in _security(cfg, https))
+    log = access_log or (str(difusor.serve.access_log) if difusor.serve.access_log
+                         else "${APACHE_LOG_DIR}/pregon.access.log")
+    sec = "\n".join(f'    Header always set {k} "{v}"' for k, v in _security(difusor, https))
     tls = ""
     if https:
-        tls = (f"    SSLEngine on\n    SSLCertificateFile {cfg.serve.tls_certificate}\n"
-               f"    SSLCertificateKeyFile {cfg.serve.tls_certificate_key}\n"
+        tls = (f"    SSLEngine on\n    SSLCertificateFile {difusor.serve.tls_certificate}\n"
+               f"    SSLCertificateKeyFile {difusor.serve.tls_certificate_key}\n"
                "    SSLProtocol -all +TLSv1.2 +TLSv1.3\n    Protocols h2 http/1.1\n")
-    lim = cfg.serve.limits
+    lim = difusor.serve.limits
     rate = (f"    Timeout {math.ceil(lim.send_timeout)}\n    KeepAliveTimeout {_ms(lim.idle_timeout)}\n"
             f"    <IfModule reqtimeout_module>\n        RequestReadTimeout header={math.ceil(lim.header_timeout)}\n"
             "    </IfModule>\n"
             f"    # connections per client ({lim.max_per_client}): not in Apache's base modules; mod_qos or the balancer\n")
-    if cfg.serve.rate_limit:
+    if difusor.serve.rate_limit:
         rate += ("    # Apache has no per-client request-rate limit in its base modules; use mod_evasive\n"
-                f"    # (DOSPageCount {cfg.serve.rate_limit}) or rate-limit at the balancer/CDN.\n")
+                f"    # (DOSPageCount {difusor.serve.rate_limit}) or rate-limit at the balancer/CDN.\n")
     dirs = "\n".join(f"""<Directory "{d}">
     Options -Indexes +FollowSymLinks
     AllowOverride None
@@ -182,7 +194,7 @@ def render_apache(cfg, *, listen: str | None = None, access_log: str | None = No
 # needs: a2enmod headers mime dir{' ssl http2' if https else ''}
 {dirs}
 <VirtualHost {'*:' + port if not standalone else listen}>
-    ServerName {cfg.serve.server_name if cfg.serve.server_name != '_' else 'localhost'}
+    ServerName {difusor.serve.server_name if difusor.serve.server_name != '_' else 'localhost'}
     DocumentRoot "{root}"
     DirectoryIndex index.html
     CustomLog "{log}" combined
@@ -210,8 +222,8 @@ def render_apache(cfg, *, listen: str | None = None, access_log: str | None = No
 """
     if https:
         vhost += f"""<VirtualHost *:80>
-    ServerName {cfg.serve.server_name}
-    Redirect permanent / https://{cfg.serve.server_name}/
+    ServerName {difusor.serve.server_name}
+    Redirect permanent / https://{difusor.serve.server_name}/
 </VirtualHost>
 """
     if not standalone:
@@ -254,14 +266,15 @@ MaxKeepAliveRequests 0
 # --- Caddy ------------------------------------------------------------------------------------------------
 
 
-def render_caddy(cfg, **_ignored) -> str:
+def render_caddy(difusor: Config, **_ignored) -> str:
     """A Caddyfile with the same policy. Caddy is not packaged in Debian stable; not exercised by the tests."""
-    name = cfg.serve.server_name if cfg.serve.server_name != "_" else f":{cfg.serve.port}"
-    sec = "\n".join(f'\t\t{k} "{v}"' for k, v in _security(cfg, True))
-    log = f"\tlog {{\n\t\toutput file {cfg.serve.access_log}\n\t\tformat console\n\t}}\n" if cfg.serve.access_log else ""
-    return f"""# pregon difusor: serves {cfg.current} (generated by `pregon difusor webconfig caddy`; untested by pregon's suite)
+    name = difusor.serve.server_name if difusor.serve.server_name != "_" else f":{difusor.serve.port}"
+    sec = "\n".join(f'\t\t{k} "{v}"' for k, v in _security(difusor, True))
+    log = (f"\tlog {{\n\t\toutput file {difusor.serve.access_log}\n\t\tformat console\n\t}}\n"
+           if difusor.serve.access_log else "")
+    return f"""# pregon difusor: serves {difusor.current} (generated by `pregon difusor webconfig caddy`; untested by pregon's suite)
 {name} {{
-\troot * {cfg.current}
+\troot * {difusor.current}
 \tfile_server
 \tencode gzip
 {log}\theader {{
@@ -316,7 +329,7 @@ def _max_age(cache: str) -> tuple[int, str]:
     return age, ", ".join(p for p in parts if not p.startswith("max-age="))
 
 
-def render_iis(cfg, *, path: str = "prep", **_ignored) -> str:
+def render_iis(difusor: Config, *, path: str = "prep", **_ignored) -> str:
     """A web.config for IIS 10 (no URL Rewrite needed) with the nginx/Apache policy.
 
     IIS reads web.config from the folder it serves, and `current` is swapped at every corte, so the file
@@ -326,99 +339,124 @@ def render_iis(cfg, *, path: str = "prep", **_ignored) -> str:
     gets the HTML policy (15 s) except json/ (120 s), json/main.json (no-store, set verbatim with the cache
     mode off so IIS adds nothing), and the content-hashed assets/ and difusores/logos/ (a year, immutable).
     """
-    import xml.etree.ElementTree as ET
-
     prefix = path.strip().strip("/")
     if not _IIS_PATH_RE.fullmatch(prefix) or ".." in prefix.split("/"):
         raise InputError(f"--iis-path {path!r}: expected a virtual directory path such as prep or elecciones/prep")
-    https = _https(cfg)
-
-    def loc(sub: str) -> str:
-        return "/".join(x for x in (prefix, sub) if x)
-
-    def comment(text: str) -> ET.Element:
-        return ET.Comment(" " + text.replace("--", "- -") + " ")  # "--" may not appear inside an XML comment
-
-    def web(parent) -> ET.Element:
-        return ET.SubElement(parent, "system.webServer")
-
-    def client_cache(parent, cache: str | None) -> None:
-        sc = ET.SubElement(parent, "staticContent")
-        if cache is None:
-            ET.SubElement(sc, "clientCache", cacheControlMode="NoControl")
-            return
-        age, rest = _max_age(cache)
-        attrs = {"cacheControlMode": "UseMaxAge", "cacheControlMaxAge": _timespan(age)}
-        if rest:
-            attrs["cacheControlCustom"] = rest
-        ET.SubElement(sc, "clientCache", attrs)
-        return sc
-
     root = ET.Element("configuration")
-    current = windows_path(cfg.current)
-    root.append(comment(f"pregon difusor: the PREP copy at /{prefix + '/' if prefix else ''} serves {current} "
-                        "(generated by `pregon difusor webconfig iis`)"))
-    if prefix:
-        root.append(comment(f"Put this file in the root folder of the IIS site and make /{prefix} a virtual "
-                            f"directory whose physical path is {current} (see docs/difusor-operations.md)"))
-        top = ET.SubElement(root, "location", path=prefix, inheritInChildApplications="false")
-    else:
-        root.append(comment("The site root is the PREP copy, but IIS reads web.config from the served folder, "
-                            "which changes at every corte: put these sections into applicationHost.config, each "
-                            "under <location path=\"SITE\"> (SITE/json, SITE/json/main.json...), or serve the "
-                            "copy as a virtual directory (the default, prep)"))
-        top = root
-    ws = web(top)
+    ws = _web_server(_iis_top(root, prefix, windows_path(difusor.current)))
+    _iis_documents(ws)
+    _iis_content_types(_client_cache(ws, policy.HTML))
+    _iis_headers(ws, difusor)
+    _iis_request_filtering(ws)
+    _iis_paths(root, prefix)
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _xml_comment(text: str) -> ET.Element:
+    return ET.Comment(" " + text.replace("--", "- -") + " ")  # "--" may not appear inside an XML comment
+
+
+def _web_server(parent) -> ET.Element:
+    return ET.SubElement(parent, "system.webServer")
+
+
+def _client_cache(parent, cache: str | None) -> ET.Element:
+    """staticContent with the clientCache for one of policy's Cache-Control values (None: IIS adds nothing)."""
+    sc = ET.SubElement(parent, "staticContent")
+    if cache is None:
+        ET.SubElement(sc, "clientCache", cacheControlMode="NoControl")
+        return sc
+    age, rest = _max_age(cache)
+    attrs = {"cacheControlMode": "UseMaxAge", "cacheControlMaxAge": _timespan(age)}
+    if rest:
+        attrs["cacheControlCustom"] = rest
+    ET.SubElement(sc, "clientCache", attrs)
+    return sc
+
+
+def _iis_top(root: ET.Element, prefix: str, current: str) -> ET.Element:
+    """The element the copy's own rules go in: `<location path=prefix>`, or the configuration itself at the
+    site root, each with the comment that tells the operator where the file goes."""
+    root.append(_xml_comment(f"pregon difusor: the PREP copy at /{prefix + '/' if prefix else ''} serves {current} "
+                             "(generated by `pregon difusor webconfig iis`)"))
+    if not prefix:
+        root.append(_xml_comment("The site root is the PREP copy, but IIS reads web.config from the served folder, "
+                                 "which changes at every corte: put these sections into applicationHost.config, "
+                                 "each under <location path=\"SITE\"> (SITE/json, SITE/json/main.json...), or "
+                                 "serve the copy as a virtual directory (the default, prep)"))
+        return root
+    root.append(_xml_comment(f"Put this file in the root folder of the IIS site and make /{prefix} a virtual "
+                             f"directory whose physical path is {current} (see docs/difusor-operations.md)"))
+    return ET.SubElement(root, "location", path=prefix, inheritInChildApplications="false")
+
+
+def _iis_documents(ws: ET.Element) -> None:
+    """No listings, index.html, and no server-side caching that would outlive a swap."""
     ET.SubElement(ws, "directoryBrowse", enabled="false")
     dd = ET.SubElement(ws, "defaultDocument", enabled="true")
     files = ET.SubElement(dd, "files")
     ET.SubElement(files, "clear")
     ET.SubElement(files, "add", value="index.html")
-    ws.append(comment("no output or kernel cache: a cached response would outlive the swap of `current`"))
+    ws.append(_xml_comment("no output or kernel cache: a cached response would outlive the swap of `current`"))
     ET.SubElement(ws, "caching", enabled="false", enableKernelCache="false")
-    sc = client_cache(ws, policy.HTML)
+
+
+def _iis_content_types(sc: ET.Element) -> None:
     for ext, mime in sorted(policy.CONTENT_TYPES.items()):
         ET.SubElement(sc, "remove", fileExtension=ext)
         ET.SubElement(sc, "mimeMap", fileExtension=ext, mimeType=mime)
-    sc.append(comment("files without an extension (descargas/SHA256SUMS), as the embedded server types them"))
+    sc.append(_xml_comment("files without an extension (descargas/SHA256SUMS), as the embedded server types them"))
     ET.SubElement(sc, "remove", fileExtension=".")
     ET.SubElement(sc, "mimeMap", fileExtension=".", mimeType="application/octet-stream")
-    hp = ET.SubElement(ws, "httpProtocol")
-    ch = ET.SubElement(hp, "customHeaders")
+
+
+def _iis_headers(ws: ET.Element, difusor: Config) -> None:
+    ch = ET.SubElement(ET.SubElement(ws, "httpProtocol"), "customHeaders")
     ET.SubElement(ch, "remove", name="X-Powered-By")
-    for k, v in _security(cfg, https):
+    for k, v in _security(difusor, _https(difusor)):
         ET.SubElement(ch, "remove", name=k)
         ET.SubElement(ch, "add", name=k, value=v)
-    sec = ET.SubElement(ws, "security")
-    rf = ET.SubElement(sec, "requestFiltering")
+
+
+def _iis_request_filtering(ws: ET.Element) -> None:
+    """Dotfiles and uploads in progress are never served."""
+    rf = ET.SubElement(ET.SubElement(ws, "security"), "requestFiltering")
     hs = ET.SubElement(rf, "hiddenSegments", applyToWebDAV="true")
     for seg in IIS_HIDDEN_SEGMENTS:
         ET.SubElement(hs, "add", segment=seg)
     fe = ET.SubElement(rf, "fileExtensions", allowUnlisted="true")
     for ext in IIS_DENIED_EXTENSIONS:
         ET.SubElement(fe, "add", fileExtension=ext, allowed="false")
-    rf.append(comment("every other dotfile or dot-directory: 404, as nginx's location ~ /\\."))
+    rf.append(_xml_comment("every other dotfile or dot-directory: 404, as nginx's location ~ /\\."))
     du = ET.SubElement(rf, "denyUrlSequences")
     ET.SubElement(du, "add", sequence="/.")
 
+
+def _iis_paths(root: ET.Element, prefix: str) -> None:
+    """The per-path cache policies: json/, the content-hashed assets, and main.json's no-store verbatim."""
+    def location(sub: str) -> ET.Element:
+        where = "/".join(x for x in (prefix, sub) if x)
+        return ET.SubElement(root, "location", path=where, inheritInChildApplications="false")
+
     for sub, cache in (("json", policy.OTHER), ("assets", policy.IMMUTABLE), ("difusores/logos", policy.IMMUTABLE)):
-        client_cache(web(ET.SubElement(root, "location", path=loc(sub), inheritInChildApplications="false")), cache)
-    main = ET.SubElement(root, "location", path=loc(policy.MAIN_JSON.lstrip("/")), inheritInChildApplications="false")
-    main.append(comment("the seeds' rule, verbatim: no ETag removal without URL Rewrite, harmless under no-store"))
-    mw = web(main)
-    client_cache(mw, None)
+        _client_cache(_web_server(location(sub)), cache)
+    main = location(policy.MAIN_JSON.lstrip("/"))
+    main.append(_xml_comment("the seeds' rule, verbatim: no ETag removal without URL Rewrite, harmless under no-store"))
+    mw = _web_server(main)
+    _client_cache(mw, None)
     mch = ET.SubElement(ET.SubElement(mw, "httpProtocol"), "customHeaders")
     ET.SubElement(mch, "remove", name="Cache-Control")
     ET.SubElement(mch, "add", name="Cache-Control", value=policy.NO_STORE)
-    ET.indent(root, space="  ")
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 RENDERERS = {"nginx": render_nginx, "apache": render_apache, "caddy": render_caddy, "iis": render_iis}
 
 
-def render(server: str, cfg, **kw) -> str:
-    return RENDERERS[server](cfg, **kw)
+def render(server: str, difusor: Config, **kw) -> str:
+    """The configuration of `server` (nginx, apache, caddy, iis) for the difusor whose difusor.toml gave
+    `difusor`: its `current` symlink and releases, and its [serve] table (names, TLS, limits, frame ancestors)."""
+    return RENDERERS[server](difusor, **kw)
 
 
 def make_runtime_dir(path: Path) -> Path:
