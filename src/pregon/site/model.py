@@ -17,7 +17,7 @@ from . import paths
 from .ballot import column_label, leader, opcion_rows
 from .digests import acta_hashes
 from .figures import Stamp, avance, pct, pct_many
-from .fmt import Clock, resolve_tz
+from .fmt import EpochText, resolve_tz
 from .groups import Groups, group_sum
 from .tree import Node, tree_for
 
@@ -164,7 +164,7 @@ class EleccionModel:
             need = self.acta_rows[np.repeat(mask, counts)] if self.acta_rows.size else self.acta_rows
         pos = np.full(len(a), -1, dtype=np.int64)
         pos[need] = np.arange(need.size)
-        clock = self.site.clock
+        texts = self.site.epoch_text
         obs_text = [o.texto for o in rules.Observacion]
         codes = a.observacion[need]
         observ = [obs_text[o] for o in codes.tolist()]
@@ -175,8 +175,8 @@ class EleccionModel:
             "votes": a.votes[need].tolist(), "total": a.total[need].tolist(),
             "contab": a.contabilizada[need].tolist(), "obs": observ,
             "sha": [str(x) for x in a.sha[need].tolist()],
-            "acopio": clock.convert(a.acopio[need])[1], "captura": clock.convert(a.captura[need])[1],
-            "verificacion": clock.convert(a.verificacion[need])[1], "tipo_acta": a.tipo_acta[need].tolist(),
+            "acopio": texts.convert(a.acopio[need])[1], "captura": texts.convert(a.captura[need])[1],
+            "verificacion": texts.convert(a.verificacion[need])[1], "tipo_acta": a.tipo_acta[need].tolist(),
             "casilla": a.casilla_idx[need].tolist(), "doc": [str(x) for x in a.tipo_documento[need].tolist()],
         }
 
@@ -337,7 +337,7 @@ class SiteModel:
         self.catalog = corte.catalog
         zone_name = self.catalog.proceso.timezone
         self.tz = resolve_tz(zone_name, corte.instant)
-        self.clock = Clock(self.tz)
+        self.epoch_text = EpochText(self.tz)
         self.stamp = Stamp.of(corte, self.tz, zone_name)
         self.elecciones = [EleccionModel(self, ec) for ec in corte.elecciones.values()]
         keys = [e.key for e in self.elecciones]
