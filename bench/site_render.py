@@ -9,7 +9,7 @@ Targets (issue 3): edomex full < 5 s; nacional full < 60 s, incremental < 10 s; 
 
 The full render is measured cold (nothing cached). The incremental ones run as the institute's scheduler runs
 them: in the process that keeps the corte engine loaded all night, where the catalog-only part of the site
-model (the drill-down tree, names, paths; `site.model.tree_for`) was built by an earlier corte.
+model (the drill-down tree, names, paths; `site.tree.tree_for`) was built by an earlier corte.
 
 Usage: python bench/site_render.py [edomex nacional] [--runs 3] [--jobs 2] [--dir /dev/shm] [--check]
 """
@@ -80,11 +80,11 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path, check: bool)
 
     full_dir, inc_dir, place_dir = work / f"{preset}-full", work / f"{preset}-inc", work / f"{preset}-inplace"
     fulls, incs, places = [], [], []
-    from pregon.site import model as site_model
+    from pregon.site import tree as site_tree
 
     for _ in range(runs):
         shutil.rmtree(full_dir, ignore_errors=True)
-        site_model._TREES.clear()  # cold
+        site_tree._TREES.clear()  # cold
         fulls.append(run(lambda: build(c1, full_dir, jobs=jobs)))
         shutil.rmtree(inc_dir, ignore_errors=True)
         incs.append(run(lambda: build(c2, inc_dir, previous=full_dir, jobs=jobs)))
@@ -103,7 +103,7 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path, check: bool)
     line("full (cold)", fulls)
     line("incremental (new dir)", incs)
     line("incremental (in place)", places)
-    site_model._TREES.clear()
+    site_tree._TREES.clear()
     shutil.rmtree(inc_dir, ignore_errors=True)
     cold = run(lambda: build(c2, inc_dir, previous=full_dir, jobs=jobs))
     line("incremental, cold (CLI)", [cold])

@@ -1,4 +1,5 @@
-"""`pregon site build`: from an election directory (catalog + feeds + instant) or a published CSV database."""
+"""`pregon site build`: from an election directory (catalog + feeds + instant) or a published CSV database;
+`pregon site check`: a built site verified, a tampered one refused."""
 
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ def test_same_instant_from_files_and_from_memory_agree(tiny_dir, tiny_engine, tm
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--at", "2024-06-02T21:40:00"], "has no UTC offset"),
-    (["--at", "anoche"], "is not an ISO 8601 time"),
+    (["--at", "2024-06-02T21:40:00"], "--at 2024-06-02T21:40:00: no UTC offset"),
+    (["--at", "anoche"], "--at 'anoche': not an ISO 8601 time"),
     ([], "--at is required"),
 ])
 def test_bad_instant_is_one_line_exit_2(tiny_dir, tmp_path, capsys, args, message):
@@ -86,9 +87,43 @@ def test_bad_inputs_are_one_line_exit_2(tiny_dir, tmp_path, capsys):
 
 def test_help_lists_build(capsys):
     rc, out, _err = run(capsys, "site", "--help")
-    assert rc == 0 and "build" in out
+    assert rc == 0 and "build" in out and "check" in out
     rc, out, _err = run(capsys, "site", "build", "--help")
     assert rc == 0 and "--previous" in out and "--database" in out
+
+
+def test_check_passes_a_built_site_and_names_a_tampered_page(tiny_dir, tmp_path, capsys):
+    out = tmp_path / "site"
+    assert run(capsys, "site", "build", "--election", str(tiny_dir), "--at", AT, "--out", str(out))[0] == 0
+    rc, stdout, err = run(capsys, "site", "check", str(out))
+    assert rc == 0, err
+    assert "every page well formed and stamped, every link resolving" in stdout
+    rc, stdout, err = run(capsys, "site", "check", str(out), "--page", "index.html", "--json")
+    assert rc == 0, err
+    assert json.loads(stdout) == {"site": str(out), "ok": True, "problems": []}
+
+    page = out / "GUB/17/secciones/17-101.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("</table>", "", 1), encoding="utf-8")
+    rc, stdout, err = run(capsys, "site", "check", str(out))
+    assert rc == 1
+    assert err.count("\n") == 1 and err.startswith("pregon: error: site check:") and "Traceback" not in err
+    assert "GUB/17/secciones/17-101.html" in err and "GUB/17/secciones/17-101.html" in stdout
+    (out / "DIP_LOC/index.html").write_bytes(b"\xff\xfe<html>")
+    rc, stdout, err = run(capsys, "site", "check", str(out), "--json")
+    assert rc == 1 and err.count("\n") == 1
+    report = json.loads(stdout)
+    assert report["ok"] is False and "DIP_LOC/index.html: not UTF-8 text" in report["problems"]
+
+
+def test_check_refuses_what_is_not_a_site(tmp_path, capsys):
+    rc, _o, err = run(capsys, "site", "check", str(tmp_path / "missing"))
+    assert rc == 2 and "not a directory" in err and err.count("\n") == 1
+    (tmp_path / "empty").mkdir()
+    rc, _o, err = run(capsys, "site", "check", str(tmp_path / "empty"))
+    assert rc == 2 and "no index.html" in err and err.count("\n") == 1
+    (tmp_path / "empty" / "index.html").write_text("<!DOCTYPE html>")
+    rc, _o, err = run(capsys, "site", "check", str(tmp_path / "empty"), "--page", "nope.html")
+    assert rc == 2 and "--page 'nope.html'" in err and err.count("\n") == 1
 
 
 def test_build_from_the_real_quintana_roo_database(tmp_path, capsys):

@@ -365,7 +365,7 @@ def test_rebuild_over_an_old_site_leaves_nothing_stale(tiny_engine, tmp_path):
 def test_page_percentages_are_the_rules_truncation():
     import random
 
-    from pregon.site.model import pct
+    from pregon.site.figures import pct
 
     rnd = random.Random(3)
     cases = [(0, 0), (5, 0), (1, 3), (2, 3), (2031, 2136), (263005, 1187254), (10, 10), (7, 9999999)]

@@ -1,14 +1,18 @@
-"""`pregon site …`: the official site of a corte (HTML pages, JSON twins, CSV database, assets)."""
+"""`pregon site …`: the official site of a corte (HTML pages, JSON twins, CSV database, assets).
+
+The commands parse and print; pregon.site builds and checks, pregon.database turns published files into a corte.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import click
 
-from ..errors import InputError
+from ..errors import CheckFailed, InputError
+from ..times import parse_instant
+
 
 @click.group()
 def site():
@@ -36,7 +40,6 @@ def site():
 def build_cmd(election_dir, databases, at, out, previous, sequence, final, jobs, no_downloads, proceso_id,
               proceso_nombre, instituto, as_json):
     """Write the complete site of one corte into OUT (incrementally with --previous)."""
-    from ..election.timefmt import parse_instant
     from ..site import build
 
     if (election_dir is None) == (not databases):
@@ -47,8 +50,7 @@ def build_cmd(election_dir, databases, at, out, previous, sequence, final, jobs,
         if proceso_id or proceso_nombre or instituto:
             raise InputError("site build: --proceso-id/--proceso-nombre/--instituto apply to --database only; "
                              "the election directory's catalog.toml names the proceso")
-        instant = parse_instant(at)
-        corte = _corte_from_election(election_dir, instant, sequence, final)
+        corte = _corte_from_election(election_dir, parse_instant(at, "--at"), sequence, final)
     else:
         if at is not None:
             raise InputError("site build: --at does not apply to --database; the corte instant is the database's")
@@ -74,15 +76,41 @@ def _corte_from_election(directory: Path, instant, sequence: int, final: bool):
 
 
 def _corte_from_databases(paths, sequence: int, final: bool, proceso_id, proceso_nombre, instituto):
-    from .. import database
+    from ..database import corte_from
 
-    readings = [database.interpret(db, final=True if final else None) for db in database.read(*paths)]
-    corte, notes = database.combine(readings, sequence=sequence)
+    corte, notes = corte_from(*paths, sequence=sequence, final=final, proceso_id=proceso_id,
+                              proceso_nombre=proceso_nombre, instituto=instituto)
     for note in notes:
         click.echo(f"pregon: note: {note}", err=True)
-    p = corte.catalog.proceso
-    pid = proceso_id or (p.id if len(readings) == 1 else "PREP")
-    corte.catalog.proceso = dataclasses.replace(p, id=pid, nombre=proceso_nombre or (p.nombre if len(readings) == 1
-                                                                                    else "PREP"),
-                                                instituto=instituto or p.instituto)
-    return dataclasses.replace(corte, final=corte.final or final)
+    return corte
+
+
+@site.command("check")
+@click.argument("site_dir", metavar="SITE", type=click.Path(path_type=Path))
+@click.option("--page", "pages", multiple=True,
+              help="Check only this page (a path inside SITE, e.g. DIP_LOC/index.html); repeat for more.")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+def check_cmd(site_dir, pages, as_json):
+    """Check a built site: every HTML page well formed and carrying its corte stamp, every internal link
+    resolving inside SITE. Exit 1 naming the first problem (all are printed), 2 when SITE is not a site."""
+    from ..site.check import check_site
+
+    if not site_dir.is_dir():
+        raise InputError(f"site check: {site_dir}: not a directory; pass a site made by 'pregon site build'")
+    if not (site_dir / "index.html").is_file():
+        raise InputError(f"site check: {site_dir}: no index.html; not a site made by 'pregon site build'")
+    for page in pages:
+        if not page.endswith(".html") or not (site_dir / page).is_file():
+            raise InputError(f"--page {page!r}: no such HTML page in {site_dir}; give a path inside the site")
+    problems = check_site(site_dir, pages=list(pages) or None)
+    if as_json:
+        click.echo(json.dumps({"site": str(site_dir), "ok": not problems, "problems": problems},
+                              ensure_ascii=False, indent=1))
+    else:
+        for problem in problems:
+            click.echo(problem)
+    if problems:
+        more = f" (and {len(problems) - 1} more problem(s), see above)" if len(problems) > 1 else ""
+        raise CheckFailed(f"site check: {site_dir}/{problems[0]}{more}")
+    if not as_json:
+        click.echo(f"site {site_dir}: every page well formed and stamped, every link resolving")

@@ -2,7 +2,8 @@
 
 Each database reveals part of the territory: the diputaciones file the distritos of each sección, the
 ayuntamientos file its municipio, the juntas file its junta; casillas are the union. A sección two files
-place in different units keeps the first file's and is reported.
+place in different units keeps the first file's and is reported. `corte_from` is the whole step from files
+to a corte a site can be built from: read, interpret, combine, name the proceso.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import numpy as np
 from ..election.catalog import Casilla, Catalog, Entidad, Seccion, casilla_key
 from ..election.corte import Corte, EleccionCorte, Frame
 from ..errors import InputError
+from .files import read
 from .interpret import Reading
+from .interpret import read as interpret
 
 _UNITS = ("distrito_local", "distrito_federal", "municipio", "junta")
 _NAMES = {"distrito_local": "distritos_locales", "distrito_federal": "distritos_federales",
@@ -51,6 +54,24 @@ def combine(readings: list[Reading], *, sequence: int = 0) -> tuple[Corte, list[
                                             esperadas_override=ec.esperadas_override)
     final = all(ec.final for ec in elecciones.values())
     return Corte(catalog, first.corte.instant, sequence, final, elecciones), notes
+
+
+def corte_from(*paths, sequence: int = 0, final: bool = False, proceso_id: str | None = None,
+               proceso_nombre: str | None = None, instituto: str | None = None) -> tuple[Corte, list[str]]:
+    """The corte that published databases of one corte (a .csv, a folder, a .zip or zip of zips; one per
+    election) describe, with notes on what the files disagree about.
+
+    Each file is read and interpreted (`final`: the last corte, whatever the files say), the elections are
+    merged into one catalog and corte, and the proceso is named by the values given, else by the one
+    database's own, else "PREP" when several elections share the corte."""
+    readings = [interpret(db, final=True if final else None) for db in read(*paths)]
+    corte, notes = combine(readings, sequence=sequence)
+    p = corte.catalog.proceso
+    single = len(readings) == 1
+    corte.catalog.proceso = replace(p, id=proceso_id or (p.id if single else "PREP"),
+                                    nombre=proceso_nombre or (p.nombre if single else "PREP"),
+                                    instituto=instituto or p.instituto)
+    return replace(corte, final=corte.final or final), notes
 
 
 def _catalog(catalogs: list[Catalog], notes: list[str]) -> Catalog:

@@ -3,7 +3,7 @@ every internal link and resource resolving to a file of the site (fragments to a
 
     problems = check_site("out/site")      # [] when all is well
 
-Used by the tests and the benchmark; a difusor can run it on a received site too.
+Used by the tests, the benchmark and `pregon site check`; a difusor can run it on a received site too.
 """
 
 from __future__ import annotations
@@ -96,6 +96,14 @@ def parse_page(text: str) -> PageParser:
     return p
 
 
+def _text(path: Path) -> str | None:
+    """A page's text; None when its bytes are not UTF-8 (a damaged or tampered file)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def check_site(site_dir, *, pages: list[str] | None = None) -> list[str]:
     """Problems found in the site (all HTML pages, or only `pages`, site-relative paths)."""
     root = Path(site_dir)
@@ -111,12 +119,18 @@ def check_site(site_dir, *, pages: list[str] | None = None) -> list[str]:
 
     def ids_of(page: str) -> set[str]:
         if page not in ids_cache:
-            p = parsed.get(page) or parse_page((root / page).read_text(encoding="utf-8"))
+            p = parsed.get(page)
+            if p is None:
+                text = _text(root / page)
+                p = parse_page(text) if text is not None else PageParser()
             ids_cache[page] = p.ids
         return ids_cache[page]
 
     for page in html_pages:
-        text = (root / page).read_text(encoding="utf-8")
+        text = _text(root / page)
+        if text is None:
+            problems.append(f"{page}: not UTF-8 text")
+            continue
         p = parse_page(text)
         parsed[page] = p
         problems += [f"{page}: {err}" for err in p.errors]

@@ -55,7 +55,7 @@ def num(value) -> str:
     return str(value)
 
 
-class Clock:
+class EpochText:
     """Epoch seconds -> local wall-clock and ISO strings, vectorised when the offset is constant."""
 
     def __init__(self, tz: tzinfo):

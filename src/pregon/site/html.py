@@ -40,7 +40,7 @@ def n(value) -> str:
 
 
 def hora(iso: str) -> str:
-    """'2024-06-02T21:15:03-06:00' -> '02/06/2024 21:15:03'. The ISO strings are pregon's own (fmt.Clock,
+    """'2024-06-02T21:15:03-06:00' -> '02/06/2024 21:15:03'. The ISO strings are pregon's own (fmt.EpochText,
     from integers), digits and separators only: nothing to escape."""
     if not iso or len(iso) < 19:
         return "—"

@@ -9,465 +9,20 @@ per-acta hashes) that says, without rendering, whether a page's figures changed 
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from ..election import rules
-from ..election.catalog import NO_REGISTRADOS, NULOS, Catalog, Contienda, Eleccion
 from ..election.corte import Corte, EleccionCorte, Tally
-from ..database.writer import GEO
 from . import paths
-from .fmt import Clock, resolve_tz, stamp_fields
+from .ballot import column_label, leader, opcion_rows
+from .digests import acta_hashes
+from .figures import Stamp, avance, pct, pct_many
+from .fmt import EpochText, resolve_tz
+from .groups import Groups, group_sum
+from .tree import Node, tree_for
 
 MODEL_VERSION = 1
 FORMATO = 1  # the JSON twins' format number (docs/site-json.md)
-
-# Below a contest, how its secciones are grouped for navigation, by the election's ámbito. A distrito or
-# municipio contest lists its secciones directly. The level under an entity contest follows the CSV
-# database's geography column for that ámbito (database.writer.GEO), so pages and database agree.
-SUBLEVELS = {
-    "nacional": ("entidad", GEO["nacional"][2]),
-    "entidad": (GEO["entidad"][2],),
-    "distrito_local": (),
-    "distrito_federal": (),
-    "municipio": (),
-    "junta": (),
-}
-LEVEL_NAMES = {
-    "contienda": "contienda", "entidad": "entidad", "distrito_local": "distrito local",
-    "distrito_federal": "distrito federal", "municipio": "municipio", "junta": "junta municipal",
-    "seccion": "sección",
-}
-COLOR_CI = "#6b4f2a"
-COLOR_CNR = "#8c8c8c"
-COLOR_NULOS = "#555555"
-COLOR_DEFAULT = "#777777"
-
-
-# ---------------------------------------------------------------- the corte's identity
-
-
-@dataclass(frozen=True)
-class Stamp:
-    secuencia: int
-    instante: str  # ISO 8601 with offset
-    fecha_hora: str  # DD/MM/YYYY HH:MM, local
-    zona: str  # "hora del Centro"
-    utc: str  # "UTC-6"
-    zona_horaria: str  # "America/Mexico_City"
-    final: bool
-
-    @classmethod
-    def of(cls, corte: Corte, tz, zone_name: str) -> "Stamp":
-        f = stamp_fields(corte.instant, tz, zone_name)
-        return cls(int(corte.sequence), f["instante"], f["fecha_hora"], f["zona"], f["utc"], zone_name,
-                   bool(corte.final))
-
-    def to_dict(self) -> dict:
-        return {"secuencia": self.secuencia, "instante": self.instante, "fecha_hora": self.fecha_hora,
-                "zona": self.zona, "utc": self.utc, "zona_horaria": self.zona_horaria, "final": self.final}
-
-    @property
-    def meta(self) -> str:
-        """The machine-readable stamp of every HTML page: `<meta name="pregon-corte" content="…">`."""
-        return f"{self.secuencia}|{self.instante}"
-
-
-def avance(t: Tally) -> dict:
-    return {
-        "actas_esperadas": t.esperadas,
-        "actas_registradas": t.registradas,
-        "actas_capturadas": t.capturadas,
-        "porcentaje_actas_capturadas": t.pct_capturadas,
-        "actas_contabilizadas": t.contabilizadas,
-        "porcentaje_actas_contabilizadas": t.pct_contabilizadas,
-        "actas_no_contabilizadas": t.no_contabilizadas,
-        "porcentaje_actas_inconsistencias": t.pct_inconsistencias,
-        "actas_fuera_catalogo": t.fuera_catalogo,
-        "lista_nominal_actas_contabilizadas": t.lista_nominal,
-        "total_votos": t.total,
-        "total_votos_c_cs": t.total_c_cs,
-        "total_votos_s_cs": t.total_s_cs,
-        "porcentaje_participacion_ciudadana": t.participacion,
-    }
-
-
-def pct(num: int, den: int) -> str:
-    """rules.pct with 4 decimals, truncated (the same figures; a shorter path for hot loops)."""
-    if den <= 0:
-        return "0.0000"
-    q = num * 1_000_000 // den
-    return f"{q // 10000}.{q % 10000:04d}"
-
-
-def _pct_many(num: np.ndarray, den: np.ndarray) -> list[str]:
-    """pct() of many pairs: the integer part vectorised, the text per value."""
-    num = np.asarray(num, dtype=np.int64)
-    den = np.asarray(den, dtype=np.int64)
-    q = np.where(den > 0, num * 1_000_000 // np.where(den > 0, den, 1), 0)
-    return [f"{x // 10000}.{x % 10000:04d}" for x in q.tolist()]
-
-
-# ---------------------------------------------------------------- group tallies as arrays
-
-
-def group_sum(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
-    """Exact sums of `values` rows per group id (int64, or uint64 wrapping for hashes)."""
-    shape = (n_groups,) + values.shape[1:]
-    out = np.zeros(shape, dtype=values.dtype)
-    if groups.size == 0:
-        return out
-    order = np.argsort(groups, kind="stable")
-    g = groups[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    out[g[starts]] = np.add.reduceat(values[order], starts, axis=0)
-    return out
-
-
-class Groups:
-    """Additive tallies of a set of groups (rows), as the corte engine's GroupTable holds them."""
-
-    FIELDS = ("esperadas", "capturadas", "contabilizadas", "inconsistencias", "lista_nominal", "total_c_cs",
-              "total_s_cs", "votos", "en_proceso")
-
-    def __init__(self, columnas, final, **arrays):
-        self.columnas, self.final = columnas, final
-        for name in self.FIELDS:
-            setattr(self, name, np.asarray(arrays[name], dtype=np.int64))
-
-    @classmethod
-    def from_table(cls, gt) -> "Groups":
-        return cls(gt.columnas, gt.final, **{f: getattr(gt, f) for f in cls.FIELDS})
-
-    def aggregate(self, member: np.ndarray, n: int) -> "Groups":
-        """Sum rows into `n` groups; member[i] is row i's group."""
-        return Groups(self.columnas, self.final,
-                      **{f: group_sum(member, getattr(self, f), n) for f in self.FIELDS})
-
-    def tally(self, i: int) -> Tally:
-        return Tally(self.columnas, int(self.esperadas[i]), 0, int(self.capturadas[i]),
-                     int(self.contabilizadas[i]), int(self.inconsistencias[i]), int(self.lista_nominal[i]),
-                     int(self.total_c_cs[i]), int(self.total_s_cs[i]), tuple(self.votos[i].tolist()), self.final,
-                     int(self.en_proceso[i]))
-
-
-# ---------------------------------------------------------------- per-acta input hashes
-
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLD = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser, element-wise on uint64 (wrapping arithmetic)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * _M1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _M2
-    return x ^ (x >> np.uint64(31))
-
-
-def _text_hash(values) -> np.ndarray:
-    """A stable 64-bit value per string: its bytes, eight at a time, mixed (vectorised; UTF-8 when not ASCII)."""
-    values = np.asarray(values, dtype=object)
-    n = len(values)
-    if n == 0:
-        return np.zeros(0, dtype=np.uint64)
-    try:
-        raw = values.astype("S")
-    except UnicodeEncodeError:
-        raw = np.array([str(v).encode("utf-8") for v in values.tolist()], dtype="S")
-    width = max(8, -(-raw.dtype.itemsize // 8) * 8)
-    if raw.dtype.itemsize != width:
-        raw = raw.astype(f"S{width}")
-    words = raw.view(np.uint64).reshape(n, width // 8)
-    with np.errstate(over="ignore"):
-        h = np.full(n, np.uint64(width), dtype=np.uint64)
-        for j in range(words.shape[1]):
-            h = _mix(h ^ (words[:, j] + np.uint64(j + 1) * _GOLD))
-    return h
-
-
-def acta_hashes(a) -> np.ndarray:
-    """One uint64 per acta covering every field a page shows; group sums of these are the input digests."""
-    n = len(a)
-    with np.errstate(over="ignore"):
-        h = np.full(n, _GOLD, dtype=np.uint64)
-
-        def fold(values, salt):
-            nonlocal h
-            v = np.asarray(values).astype(np.int64).view(np.uint64)
-            h = _mix(h ^ _mix(v + np.uint64(salt) * _GOLD))
-
-        fold(a.casilla_idx, 1)
-        fold(a.tipo_acta, 2)
-        for j in range(a.votes.shape[1] if a.votes.ndim == 2 else 0):
-            fold(a.votes[:, j], 100 + j)
-        fold(a.total, 3)
-        fold(a.observacion, 4)
-        fold(a.contabilizada, 5)
-        fold(a.lista_nominal, 6)
-        fold(a.acopio, 7)
-        fold(a.captura, 8)
-        fold(a.verificacion, 9)
-        fold(_text_hash(a.sha).view(np.int64), 10)
-        fold(_text_hash(a.sin_acta).view(np.int64), 11)
-        fold(_text_hash(a.tipo_documento).view(np.int64), 12)
-    return h
-
-
-# ---------------------------------------------------------------- ballot options
-
-
-@dataclass
-class Opcion:
-    """One row of the "por candidatura" view: a candidacy, or CNR / nulos."""
-
-    clave: str
-    nombre: str
-    tipo: str  # partido | coalicion | comun | independiente | no_registrados | nulos
-    partidos: tuple[str, ...]
-    cols: list[int]  # indices into the election's columns
-    color: str
-    candidato: str = ""  # the person standing, when known
-
-
-def _party_color(catalog: Catalog, siglas: str) -> str:
-    p = catalog.partidos.get(siglas)
-    return p.color if p is not None else COLOR_DEFAULT
-
-
-def column_label(catalog: Catalog, col: str, contienda: Contienda | None = None) -> tuple[str, str, str]:
-    """(full name, short label, color) of a vote column."""
-    if col == NO_REGISTRADOS:
-        return "Candidaturas no registradas", "CNR", COLOR_CNR
-    if col == NULOS:
-        return "Votos nulos", "Nulos", COLOR_NULOS
-    if col.startswith("CAND_IND_"):
-        n = col[len("CAND_IND_"):]
-        if contienda is not None:
-            for cand in contienda.candidaturas:
-                if cand.tipo == "independiente" and cand.columnas == (col,):
-                    return f"{cand.nombre} (independiente)", f"CI{n}", COLOR_CI
-        return f"Candidatura independiente {n}", f"CI{n}", COLOR_CI
-    if col.startswith("CC_"):
-        members = col[3:].split("_")
-        return "Candidatura común " + ", ".join(members), "CC " + "-".join(members), _party_color(catalog, members[0])
-    if col.startswith("C_"):
-        members = col[2:].split("_")
-        return "Combinación " + ", ".join(members), "-".join(members), _party_color(catalog, members[0])
-    p = catalog.partidos.get(col)
-    return (p.nombre if p is not None else col), col, _party_color(catalog, col)
-
-
-def opciones(catalog: Catalog, el: Eleccion, ct: Contienda, col_index: dict[str, int]) -> list[Opcion]:
-    out = []
-    for cand in ct.candidaturas:
-        cols = [col_index[c] for c in cand.columnas if c in col_index]
-        if cand.tipo == "independiente":
-            color = COLOR_CI
-        elif cand.partidos:
-            color = _party_color(catalog, cand.partidos[0])
-        else:
-            color = COLOR_DEFAULT
-        nombre = cand.nombre
-        if cand.tipo == "partido":
-            p = catalog.partidos.get(cand.clave)
-            nombre = p.nombre if p is not None else cand.nombre
-        out.append(Opcion(cand.clave, nombre, cand.tipo, tuple(cand.partidos), cols, color, cand.candidato))
-    if NO_REGISTRADOS in col_index:
-        out.append(Opcion(NO_REGISTRADOS, "Candidaturas no registradas", "no_registrados", (),
-                          [col_index[NO_REGISTRADOS]], COLOR_CNR))
-    if NULOS in col_index:
-        out.append(Opcion(NULOS, "Votos nulos", "nulos", (), [col_index[NULOS]], COLOR_NULOS))
-    return out
-
-
-def _matrix(ops: list[Opcion], k: int) -> np.ndarray:
-    m = np.zeros((k, len(ops)), dtype=np.int64)
-    for j, op in enumerate(ops):
-        m[op.cols, j] = 1
-    return m
-
-
-def opcion_rows(ops: list[Opcion], cand_votes: list[int], total: int) -> list[dict]:
-    return [{"clave": op.clave, "nombre": op.nombre, "candidato": op.candidato, "tipo": op.tipo,
-             "partidos": list(op.partidos), "votos": v, "porcentaje": pct(v, total), "color": op.color}
-            for op, v in zip(ops, cand_votes)]
-
-
-def leader(ops: list[Opcion], cand_votes: list[int], total: int) -> dict | None:
-    """Who leads among candidacies (not CNR or nulos); None while nobody has a vote."""
-    best, best_v, tie = None, 0, False
-    for op, v in zip(ops, cand_votes):
-        if op.tipo in ("no_registrados", "nulos"):
-            continue
-        if v > best_v:
-            best, best_v, tie = op, v, False
-        elif v == best_v and best is not None:
-            tie = True
-    if best is None:
-        return None
-    return {"clave": best.clave, "nombre": best.nombre, "votos": best_v, "porcentaje": pct(best_v, total),
-            "color": best.color, "empate": tie}
-
-
-def avance_corto(g: Groups, i: int) -> dict:
-    esperadas, capturadas = int(g.esperadas[i]), int(g.capturadas[i])
-    contab, ln = int(g.contabilizadas[i]), int(g.lista_nominal[i])
-    c_cs, s_cs = int(g.total_c_cs[i]), int(g.total_s_cs[i])
-    return {
-        "actas_esperadas": esperadas, "actas_capturadas": capturadas,
-        "porcentaje_actas_capturadas": pct(capturadas, esperadas),
-        "actas_contabilizadas": contab, "porcentaje_actas_contabilizadas": pct(contab, esperadas),
-        "total_votos": c_cs,
-        "porcentaje_participacion_ciudadana": pct(c_cs if g.final else s_cs, ln),
-    }
-
-
-# ---------------------------------------------------------------- nodes
-
-
-@dataclass(eq=False, slots=True)
-class Node:
-    level: str  # contienda | entidad | distrito_local | distrito_federal | municipio | seccion
-    key: str
-    nombre: str
-    contest: int  # index into the election's contests
-    parent: "Node | None"
-    row: int  # row of this level's tallies (EleccionModel.groups[level])
-    path: str
-    children: list = field(default_factory=list)
-    sec_row: int = -1  # secciones: row of the sección arrays
-
-
-def node_label(level: str, numero: int, nombre: str) -> str:
-    if level in ("distrito_local", "distrito_federal"):
-        return f"Distrito {numero}" + (f": {nombre}" if nombre and nombre != str(numero) else "")
-    if level == "municipio":
-        return nombre if nombre and nombre != str(numero) else f"Municipio {numero}"
-    if level == "junta":
-        return "Junta municipal " + (nombre if nombre and nombre != str(numero) else str(numero))
-    if level == "seccion":
-        return f"Sección {numero}"
-    return nombre
-
-
-class Tree:
-    """The part of an election's pages that depends only on the catalog: contests and ballots, the casillas of
-    each sección, the drill-down tree with names and paths. The corte engine keeps one Frame per election all
-    night, so this is built once per Frame (see `tree_for`) and every corte reuses it."""
-
-    def __init__(self, frame, el: Eleccion):
-        self.frame, self.el = frame, el
-        self.key = paths.safe(el.clave)
-        cat = self.catalog = frame.catalog
-        self.col_index = {c: i for i, c in enumerate(el.columnas)}
-        k = len(el.columnas)
-        sec_keys, ct_keys = list(frame.keys["seccion"]), list(frame.keys["contienda"])
-        self.sec_keys, self.ct_keys = sec_keys, ct_keys
-        nsec = len(sec_keys)
-        self.expected = frame.expected
-
-        # casillas of each sección (catalog order inside), and the first one for its geography
-        g_cas = frame.group["seccion"]
-        self.cas_order = np.argsort(g_cas, kind="stable")
-        gs = g_cas[self.cas_order]
-        ids = np.arange(nsec)
-        self.cas_start = np.searchsorted(gs, ids, side="left")
-        self.cas_end = np.searchsorted(gs, ids, side="right")
-        first = self.cas_order[self.cas_start] if nsec else np.zeros(0, dtype=np.int64)
-        self.sec_contest = frame.group["contienda"][first] if nsec else np.zeros(0, dtype=np.int64)
-
-        # contests and their ballots
-        self.contests: list[Contienda] = [el.contiendas[key] for key in ct_keys]
-        self.ops = [opciones(cat, el, ct, self.col_index) for ct in self.contests]
-        self.ct_cols = [[self.col_index[c] for c in ct.columnas if c in self.col_index] for ct in self.contests]
-        self.matrices = [_matrix(ops, k) for ops in self.ops]
-        self.label_cache: dict = {}
-
-        # the tree: contest -> sublevels -> secciones (group ids computed column-wise)
-        ct_safe = [paths.safe(key) for key in ct_keys]
-        contest_nodes = [Node("contienda", key, self._contest_name(ct), i, None, i,
-                              paths.contienda(self.key, ct_safe[i]))
-                         for i, (key, ct) in enumerate(zip(ct_keys, self.contests))]
-        self.nodes_by_level: dict[str, list[Node]] = {"contienda": contest_nodes}
-        self.sublevels = SUBLEVELS.get(el.ambito, ())
-        casillas, secciones = cat.casillas, cat.secciones
-        sec_info = []
-        for ci in first.tolist():
-            c = casillas[ci]
-            sec_info.append((c.entidad, c.seccion, secciones.get((c.entidad, c.seccion))))
-        self.sec_info = sec_info
-        sec_ent = np.fromiter((x[0] for x in sec_info), dtype=np.int64, count=nsec)
-        parent_ids = self.sec_contest.astype(np.int64)
-        parents: list[Node] = contest_nodes
-        self.members: dict[str, np.ndarray] = {}  # sublevel -> group of each sección
-        for level in self.sublevels:
-            if level == "entidad":
-                numero = sec_ent
-            else:
-                numero = np.fromiter((getattr(x[2], level, 0) if x[2] is not None else 0 for x in sec_info),
-                                     dtype=np.int64, count=nsec)
-            key = (parent_ids << 40) | (sec_ent << 20) | numero
-            uniq, first_at, inverse = np.unique(key, return_index=True, return_inverse=True)
-            order = np.argsort(first_at, kind="stable")  # groups in order of first appearance
-            rank = np.empty(len(uniq), dtype=np.int64)
-            rank[order] = np.arange(len(uniq))
-            member = rank[inverse.reshape(-1)]
-            nodes = []
-            for j, r in enumerate(first_at[order].tolist()):
-                parent = parents[int(parent_ids[r])]
-                ent, num = int(sec_ent[r]), int(numero[r])
-                entidad = cat.entidades.get(ent)
-                if level == "entidad":
-                    gkey, nombre = str(ent), (entidad.nombre if entidad else str(ent))
-                else:
-                    gkey = f"{ent}-{num}"
-                    nombre = node_label(level, num, entidad.nombre_de(level, num) if entidad else str(num))
-                node = Node(level, gkey, nombre, parent.contest, parent, j,
-                            paths.nodo(self.key, ct_safe[parent.contest], level, gkey))
-                parent.children.append(node)
-                nodes.append(node)
-            self.members[level] = member
-            self.nodes_by_level[level] = nodes
-            parents, parent_ids = nodes, member
-        sec_nodes = []
-        prefix = [f"{self.key}/{cs}/secciones/" for cs in ct_safe]
-        for r, (key, pid, info) in enumerate(zip(sec_keys, parent_ids.tolist(), sec_info)):
-            parent = parents[pid]
-            node = Node("seccion", key, f"Sección {info[1]}", parent.contest, parent, r,
-                        f"{prefix[parent.contest]}{key}.html", sec_row=r)
-            parent.children.append(node)
-            sec_nodes.append(node)
-        self.nodes_by_level["seccion"] = sec_nodes
-        self.levels = ("contienda", *self.sublevels, "seccion")
-        self.paths = {level: [n.path for n in nodes] for level, nodes in self.nodes_by_level.items()}
-
-    def _contest_name(self, ct: Contienda) -> str:
-        amb = self.el.ambito
-        if amb == "nacional":
-            return "Nacional"
-        if amb in ("distrito_local", "distrito_federal", "municipio", "junta"):
-            return node_label(amb, ct.numero, ct.nombre)
-        return ct.nombre
-
-
-_TREES: dict[int, tuple] = {}
-
-
-def tree_for(frame, el: Eleccion) -> Tree:
-    """The Tree of an election's Frame, built once (the cache holds the Frame, so its id stays unique)."""
-    hit = _TREES.get(id(frame))
-    if hit is not None and hit[0] is frame and hit[1].el is el:
-        return hit[1]
-    tree = Tree(frame, el)
-    if len(_TREES) >= 16:
-        _TREES.clear()
-    _TREES[id(frame)] = (frame, tree)
-    return tree
 
 
 class EleccionModel:
@@ -560,7 +115,7 @@ class EleccionModel:
         esperadas, capturadas, contab = g.esperadas[idx], g.capturadas[idx], g.contabilizadas[idx]
         part_num = total if g.final else g.total_s_cs[idx]
         ln = g.lista_nominal[idx]
-        p_capt, p_cont, p_part = _pct_many(capturadas, esperadas), _pct_many(contab, esperadas), _pct_many(part_num, ln)
+        p_capt, p_cont, p_part = pct_many(capturadas, esperadas), pct_many(contab, esperadas), pct_many(part_num, ln)
         leaders: list = [None] * len(children)
         for ct in np.unique(contests).tolist():
             rows = np.flatnonzero(contests == ct)
@@ -572,7 +127,7 @@ class EleccionModel:
             best = cand.argmax(axis=1)
             best_v = cand[np.arange(len(rows)), best]
             ties = (cand == best_v[:, None]).sum(axis=1) > 1
-            p_best = _pct_many(best_v, total[rows])
+            p_best = pct_many(best_v, total[rows])
             for k, r in enumerate(rows.tolist()):
                 v = int(best_v[k])
                 if v <= 0:
@@ -609,7 +164,7 @@ class EleccionModel:
             need = self.acta_rows[np.repeat(mask, counts)] if self.acta_rows.size else self.acta_rows
         pos = np.full(len(a), -1, dtype=np.int64)
         pos[need] = np.arange(need.size)
-        clock = self.site.clock
+        texts = self.site.epoch_text
         obs_text = [o.texto for o in rules.Observacion]
         codes = a.observacion[need]
         observ = [obs_text[o] for o in codes.tolist()]
@@ -620,8 +175,8 @@ class EleccionModel:
             "votes": a.votes[need].tolist(), "total": a.total[need].tolist(),
             "contab": a.contabilizada[need].tolist(), "obs": observ,
             "sha": [str(x) for x in a.sha[need].tolist()],
-            "acopio": clock.convert(a.acopio[need])[1], "captura": clock.convert(a.captura[need])[1],
-            "verificacion": clock.convert(a.verificacion[need])[1], "tipo_acta": a.tipo_acta[need].tolist(),
+            "acopio": texts.convert(a.acopio[need])[1], "captura": texts.convert(a.captura[need])[1],
+            "verificacion": texts.convert(a.verificacion[need])[1], "tipo_acta": a.tipo_acta[need].tolist(),
             "casilla": a.casilla_idx[need].tolist(), "doc": [str(x) for x in a.tipo_documento[need].tolist()],
         }
 
@@ -782,7 +337,7 @@ class SiteModel:
         self.catalog = corte.catalog
         zone_name = self.catalog.proceso.timezone
         self.tz = resolve_tz(zone_name, corte.instant)
-        self.clock = Clock(self.tz)
+        self.epoch_text = EpochText(self.tz)
         self.stamp = Stamp.of(corte, self.tz, zone_name)
         self.elecciones = [EleccionModel(self, ec) for ec in corte.elecciones.values()]
         keys = [e.key for e in self.elecciones]
@@ -826,26 +381,3 @@ class SiteModel:
             "migas": [{"nombre": "Inicio", "html": paths.HOME}, {"nombre": "Base de datos", "html": paths.DESCARGAS}],
             "titulo": "Base de datos",
         }
-
-
-def catalog_digest(corte: Corte) -> str:
-    """Whatever of the catalog a page prints: names, geography, casillas, ballots."""
-    h = hashlib.sha256()
-    cat = corte.catalog
-    p = cat.proceso
-    h.update(repr((p.id, p.nombre, str(p.fecha), p.timezone, p.instituto)).encode())
-    for e in sorted(cat.entidades.values(), key=lambda e: e.id):
-        h.update(repr(e).encode())
-    for pa in cat.partidos.values():
-        h.update(repr(pa).encode())
-    secs = sorted(cat.secciones.values(), key=lambda s: (s.entidad, s.numero))
-    h.update(np.array([(s.entidad, s.numero, s.distrito_local, s.distrito_federal, s.municipio)
-                       for s in secs], dtype=np.int64).tobytes())
-    h.update(np.array([(c.entidad, c.seccion, ord(c.tipo), c.numero, c.ext_contigua, c.lista_nominal)
-                       for c in cat.casillas], dtype=np.int64).tobytes())
-    for ec in corte.elecciones.values():
-        el = ec.eleccion
-        h.update(repr((el.clave, el.nombre, el.ambito, el.columnas)).encode())
-        for key in sorted(el.contiendas):
-            h.update(repr(el.contiendas[key]).encode())
-    return h.hexdigest()[:32]
