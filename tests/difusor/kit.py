@@ -131,7 +131,11 @@ def drop(package: Path, inbox: Path, name: str | None = None) -> Path:
 
 
 def served_corte(current: Path) -> tuple[int, str] | None:
-    """(secuencia, instante) of the release `current` resolves to, checking every page agrees."""
+    """(secuencia, instante) of the release `current` resolves to, checking every page agrees (resolved once:
+    an agent may swap `current` to the next cut while the pages are read)."""
+    if not current.exists():
+        return None
+    current = current.resolve()
     main = current / "json" / "main.json"
     if not main.exists():
         return None
