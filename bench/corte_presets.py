@@ -22,7 +22,8 @@ from _common import election, machine, median  # noqa: E402
 def child(directory: str, runs: int) -> None:
     from zoneinfo import ZoneInfo
 
-    from pregon.election.corte import LEVELS, load_engine
+    from pregon.election.corte import LEVELS
+    from pregon.electionio.election_dir import load_engine
 
     t0 = time.perf_counter()
     engine = load_engine(directory)

@@ -25,8 +25,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from _common import election, machine  # noqa: E402
 
 from pregon import database  # noqa: E402
-from pregon.election.corte import load_engine  # noqa: E402
 from pregon.election.timefmt import parse_instant, zone  # noqa: E402
+from pregon.electionio.election_dir import load_engine  # noqa: E402
 from pregon.instituto.config import load_config  # noqa: E402
 from pregon.instituto.scheduler import ManualClock, Scheduler  # noqa: E402
 from pregon.site import render  # noqa: E402

@@ -59,7 +59,7 @@ def run(fn):
 
 
 def bench(preset: str, seed: int, runs: int, jobs: int, work: Path, check: bool) -> None:
-    from pregon.election.corte import load_engine
+    from pregon.electionio.election_dir import load_engine
     from pregon.site import build
     from pregon.site.check import check_site
 

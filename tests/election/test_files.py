@@ -7,25 +7,26 @@ import pytest
 from builders import TZ, acta_rows, at, tiny_catalog
 from pregon.cli import main
 from pregon import database
-from pregon.election import actas, catalog
-from pregon.election.corte import load_engine
+from pregon.electionio import catalog_dir
+from pregon.electionio import feed as feed_io
+from pregon.electionio.election_dir import load_engine
 from pregon.errors import InputError
 
 
 @pytest.fixture
 def election_dir(tmp_path):
     cat = tiny_catalog()
-    catalog.save(cat, tmp_path)
+    catalog_dir.save(cat, tmp_path)
     (tmp_path / "actas").mkdir()
     specs = [{"casilla": (1, "B", 1), "votes": {"PAN": 10, "MORENA": 20}, "at": at(20, 10)},
              {"casilla": (3, "S", 1), "votes": {"MORENA": 30}, "at": at(21, 10)},
              {"casilla": (2, "B", 1), "sin_acta": "SIN ACTA POR PAQUETE NO ENTREGADO", "at": at(22, 10)}]
-    actas.write_feed(acta_rows(cat, specs), tmp_path / "actas" / "DIP_LOC.csv", TZ)
+    feed_io.write_feed(acta_rows(cat, specs), tmp_path / "actas" / "DIP_LOC.csv", TZ)
     return tmp_path
 
 
 def test_catalog_round_trip(election_dir):
-    loaded = catalog.load(election_dir)
+    loaded = catalog_dir.load(election_dir)
     original = tiny_catalog()
     assert loaded.elecciones == original.elecciones
     assert loaded.casillas == original.casillas and loaded.secciones == original.secciones
@@ -72,7 +73,7 @@ def test_bad_catalog_files_name_file_line_and_field(election_dir, filename, muta
     path = election_dir / filename
     _write(path, mutate(path.read_text(encoding="utf-8")))
     with pytest.raises(InputError) as err:
-        catalog.load(election_dir)
+        catalog_dir.load(election_dir)
     assert expected in str(err.value) and "\n" not in str(err.value)
 
 
@@ -124,9 +125,9 @@ def test_saved_column_order_survives_reordered_coalitions(tmp_path):
     reordered = ("NULOS",) + tuple(c for c in el.columnas if c != "NULOS")
     from dataclasses import replace
     cat.elecciones["DIP_LOC"] = replace(el, columnas=reordered)
-    catalog.save(cat, tmp_path)
-    assert catalog.load(tmp_path).elecciones["DIP_LOC"].columnas == reordered
+    catalog_dir.save(cat, tmp_path)
+    assert catalog_dir.load(tmp_path).elecciones["DIP_LOC"].columnas == reordered
     text = (tmp_path / "catalog.toml").read_text().replace('"NULOS", ', '"NULOS", "MORENA_BIS", ', 1)
     (tmp_path / "catalog.toml").write_text(text)
     with pytest.raises(InputError, match="field 'columnas'"):
-        catalog.load(tmp_path)
+        catalog_dir.load(tmp_path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pregon.election import actas as actas_mod
-from pregon.election import catalog as catalog_mod
+from pregon.electionio import catalog_dir
+from pregon.electionio import feed as feed_io
 from pregon.simulate import generate, write
 
 MORELOS_SEED = 3
@@ -26,6 +26,6 @@ def morelos_dir(tmp_path_factory, morelos_sim):
 @pytest.fixture(scope="session")
 def morelos_loaded(morelos_dir):
     """(catalog, {clave: ActaSet}) as the corte engine would read them."""
-    cat = catalog_mod.load(morelos_dir)
-    feeds = {k: actas_mod.load_feed(cat, el, morelos_dir / "actas" / f"{k}.csv") for k, el in cat.elecciones.items()}
+    cat = catalog_dir.load(morelos_dir)
+    feeds = {k: feed_io.load_feed(cat, el, morelos_dir / "actas" / f"{k}.csv") for k, el in cat.elecciones.items()}
     return cat, feeds

@@ -10,10 +10,11 @@ import pytest
 
 from pregon import database
 from pregon.cli import main
-from pregon.election import catalog as catalog_mod
-from pregon.election.corte import HEADER_FIELDS, load_engine
-from pregon.election.timefmt import parse_instant
+from pregon.election.corte import HEADER_FIELDS
+from pregon.electionio import catalog_dir
+from pregon.electionio.election_dir import load_engine
 from pregon.simulacro.plan import read_simulacion
+from pregon.times import parse_instant
 from realdata import CAMPECHE, PUEBLA, QROO, SONORA, real
 
 
@@ -63,7 +64,7 @@ def test_the_printed_corte_shows_the_same_thirteen_figures(puebla, tmp_path, cap
 
 def test_replay_is_an_ordinary_election_directory(puebla):
     assert read_simulacion(puebla / "simulacion.toml")["eleccion"][0]["final"] is False  # its schema holds
-    cat = catalog_mod.load(puebla)
+    cat = catalog_dir.load(puebla)
     assert sorted(cat.elecciones) == ["AYUN", "DIP_LOC", "GUB"]
     assert (puebla / "boletas" / "AYUN.csv").exists()  # 217 ballots no rule of catalog.toml describes
     ayun = cat.elecciones["AYUN"]
@@ -78,8 +79,8 @@ def test_each_acta_arrives_at_its_real_time(puebla):
     engine = load_engine(puebla)
     a = engine.actas["GUB"]
     assert (a.verificacion[1:] >= a.verificacion[:-1]).all()
-    corte = parse_instant("2018-07-02T20:00:00-05:00")
-    early = engine.corte(parse_instant("2018-07-02T04:00:00-05:00")).elecciones["GUB"].tally
+    corte = parse_instant("2018-07-02T20:00:00-05:00", "corte")
+    early = engine.corte(parse_instant("2018-07-02T04:00:00-05:00", "corte")).elecciones["GUB"].tally
     assert 0 < early.capturadas < engine.corte(corte).elecciones["GUB"].tally.capturadas
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from pregon.cli import main
-from pregon.election import catalog as catalog_mod
+from pregon.electionio import catalog_dir
 
 
 def test_cli_writes_a_loadable_directory(tmp_path, capsys):
@@ -15,7 +15,7 @@ def test_cli_writes_a_loadable_directory(tmp_path, capsys):
     assert rc == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["preset"] == "morelos" and set(summary["elecciones"]) == {"GUB", "DIP_LOC", "AYUN"}
-    cat = catalog_mod.load(out)
+    cat = catalog_dir.load(out)
     assert len(cat.casillas) == summary["casillas"]
     assert sorted(p.name for p in (out / "actas").iterdir()) == ["AYUN.csv", "DIP_LOC.csv", "GUB.csv"]
     # a previous simulation is replaced

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pregon.election import actas as actas_mod
-from pregon.election import catalog as catalog_mod
 from pregon.election import rules
 from pregon.election.timefmt import NO_TIME, zone
+from pregon.electionio import catalog_dir
+from pregon.electionio import feed as feed_io
 from pregon.simulate import generate, write
 
 Obs = rules.Observacion
@@ -58,7 +58,7 @@ def test_every_row_loads_and_rules_agree(morelos_sim, morelos_dir, morelos_loade
     for k, feed in morelos_sim.feeds.items():
         path = morelos_dir / "actas" / f"{k}.csv"
         first = path.read_text(encoding="utf-8").split("\n", 1)[0]
-        assert first.split(",") == actas_mod.feed_header(cat.elecciones[k])
+        assert first.split(",") == feed_io.feed_header(cat.elecciones[k])
         s = loaded[k]
         assert len(s) == len(feed) == path.read_text(encoding="utf-8").count("\n") - 1
         assert np.array_equal(s.casilla_idx, feed.casilla_idx)
@@ -71,7 +71,7 @@ def test_same_bytes_as_write_feed(tmp_path, morelos_dir, morelos_loaded):
     cat, loaded = morelos_loaded
     for k, s in loaded.items():
         out = tmp_path / f"{k}.csv"
-        actas_mod.write_feed(s, out, zone(cat.proceso.timezone))
+        feed_io.write_feed(s, out, zone(cat.proceso.timezone))
         assert out.read_bytes() == (morelos_dir / "actas" / f"{k}.csv").read_bytes(), k
 
 
@@ -198,7 +198,7 @@ def test_corte_prefix(morelos_dir, morelos_loaded, morelos_sim):
     """The feed is sorted by verification, so reading up to a cut instant is a prefix."""
     cat, loaded = morelos_loaded
     until = int((morelos_sim.inicio + timedelta(hours=3)).timestamp())
-    s = actas_mod.load_feed(cat, cat.elecciones["GUB"], morelos_dir / "actas" / "GUB.csv", until=until)
+    s = feed_io.load_feed(cat, cat.elecciones["GUB"], morelos_dir / "actas" / "GUB.csv", until=until)
     full = loaded["GUB"]
     assert 0 < len(s) < len(full)
     assert len(s) == (full.verificacion <= until).sum()
@@ -214,8 +214,8 @@ def test_write_refuses_a_foreign_directory(tmp_path, morelos_sim):
 def test_scaled_feed_loads(tmp_path):
     sim = generate("nacional", seed=2, scale=0.01)
     write(sim, tmp_path / "n")
-    cat = catalog_mod.load(tmp_path / "n")
+    cat = catalog_dir.load(tmp_path / "n")
     assert cat.elecciones == sim.catalog.elecciones
     for k, f in sim.feeds.items():
-        s = actas_mod.load_feed(cat, cat.elecciones[k], tmp_path / "n" / "actas" / f"{k}.csv")
+        s = feed_io.load_feed(cat, cat.elecciones[k], tmp_path / "n" / "actas" / f"{k}.csv")
         assert np.array_equal(s.observacion, f.kind)

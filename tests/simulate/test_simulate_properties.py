@@ -9,9 +9,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pregon.election import actas as actas_mod
-from pregon.election import catalog as catalog_mod
 from pregon.election import rules
+from pregon.electionio import catalog_dir
+from pregon.electionio import feed as feed_io
 from pregon.simulate import generate, write
 from pregon.simulate.spec import AnomalyRates, CoalitionSpec, ElectionSpec, EntitySpec, Preset
 
@@ -88,13 +88,13 @@ def test_random_small_elections_load_and_obey_the_rules(spec, seed):
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "e"
         write(sim, out)
-        cat = catalog_mod.load(out)
+        cat = catalog_dir.load(out)
         assert cat.casillas == sim.catalog.casillas
         assert cat.elecciones == sim.catalog.elecciones
         t0, t_end = int(sim.inicio.timestamp()), int(sim.fin.timestamp())
         for clave, feed in sim.feeds.items():
             el = cat.elecciones[clave]
-            s = actas_mod.load_feed(cat, el, out / "actas" / f"{clave}.csv")
+            s = feed_io.load_feed(cat, el, out / "actas" / f"{clave}.csv")
             assert len(s) == len(feed)
             assert np.array_equal(s.observacion, feed.kind)
 

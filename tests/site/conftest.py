@@ -10,9 +10,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from sitefix import TZ, tiny_actas, tiny_catalog  # noqa: E402
 
-from pregon.election import actas as actas_mod
-from pregon.election import catalog as cat_mod
 from pregon.election.corte import CorteEngine
+from pregon.electionio import catalog_dir, feed
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +25,8 @@ def tiny_dir(tmp_path_factory):
     """The tiny election as files (catalog + feeds), for the CLI."""
     d = tmp_path_factory.mktemp("election")
     catalog = tiny_catalog()
-    cat_mod.save(catalog, d)
+    catalog_dir.save(catalog, d)
     (d / "actas").mkdir()
     for clave, aset in tiny_actas(catalog).items():
-        actas_mod.write_feed(aset, d / "actas" / f"{clave}.csv", TZ)
+        feed.write_feed(aset, d / "actas" / f"{clave}.csv", TZ)
     return d

@@ -9,8 +9,10 @@ import click
 
 from .. import database
 from ..election import corte as corte_mod
-from ..election.timefmt import parse_instant, zone
+from ..election.timefmt import zone
+from ..electionio.election_dir import load_engine
 from ..errors import CheckFailed
+from ..times import parse_instant
 
 
 @click.command()
@@ -23,8 +25,8 @@ from ..errors import CheckFailed
 @click.option("--json", "as_json", is_flag=True, help="Print the header figures as JSON.")
 def corte(election_dir, at, final, sequence, out, as_json):
     """Write the PREP CSV database of each election at the cut instant, zipped as institutes publish it."""
-    instant = parse_instant(at)
-    engine = corte_mod.load_engine(election_dir, until=instant)
+    instant = parse_instant(at, "--at")
+    engine = load_engine(election_dir, until=instant)
     c = engine.corte(instant, sequence, final)
     tz = zone(c.catalog.proceso.timezone)
     paths = database.write_zip(c, out, tz)

@@ -49,15 +49,25 @@ def election(preset: str, seed: int, scale: float, out: str, as_json: bool):
         "elecciones": {k: dict(v, contiendas=len(sim.catalog.elecciones[k].contiendas)) for k, v in sim.stats.items()},
         "actas": sim.n_actas, "seconds": round(elapsed, 2),
     }
+    head = (f"{preset} seed {seed}: {summary['casillas']} casillas, {summary['secciones']} secciones, "
+            f"{summary['actas']} actas in {elapsed:.1f}s -> {out}")
+    _report(summary, as_json, head, lambda clave, st: (
+        f"  {clave:8} {st['contiendas']:4} contiendas  {st['esperadas']:7} esperadas  "
+        f"{st['en_feed']:7} en el feed  {st['nunca_llegan']:5} nunca llegan"), [])
+
+
+def _report(summary: dict, as_json: bool, head: str, row, notes: list[str], window: str = "") -> None:
+    """The summary as JSON (--json), or for a person: `head`, one `row(clave, figures)` per election, the
+    publication window (and what it is, `window`) and the notes."""
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{preset} seed {seed}: {summary['casillas']} casillas, {summary['secciones']} secciones, "
-               f"{summary['actas']} actas in {elapsed:.1f}s -> {out}")
+    click.echo(head)
     for clave, st in summary["elecciones"].items():
-        click.echo(f"  {clave:8} {st['contiendas']:4} contiendas  {st['esperadas']:7} esperadas  "
-                   f"{st['en_feed']:7} en el feed  {st['nunca_llegan']:5} nunca llegan")
-    click.echo(f"  publicación {summary['inicio']} .. {summary['fin']}")
+        click.echo(row(clave, st))
+    click.echo(f"  publicación {summary['inicio']} .. {summary['fin']}{window}")
+    for note in notes:
+        click.echo(f"  note: {note}")
 
 
 @simulate.command("replay")
@@ -82,14 +92,9 @@ def replay(databases, out: str, as_json: bool):
                        for k, ec in rp.corte.elecciones.items()},
         "notas": rp.notes, "seconds": round(elapsed, 2),
     }
-    if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
-        return
-    click.echo(f"replay of {len(rp.sources)} database(s): {summary['casillas']} casillas, {summary['secciones']} "
-               f"secciones in {elapsed:.1f}s -> {out}")
-    for clave, st in summary["elecciones"].items():
-        click.echo(f"  {clave:8} {st['actas']:7} actas  {st['esperadas']:7} esperadas  "
-                   f"{st['sin_hora']:5} sin hora (llegan al corte)  {'último corte' if st['final'] else ''}")
-    click.echo(f"  publicación {summary['inicio']} .. {summary['fin']} (the databases' corte)")
-    for note in rp.notes:
-        click.echo(f"  note: {note}")
+    head = (f"replay of {len(rp.sources)} database(s): {summary['casillas']} casillas, {summary['secciones']} "
+            f"secciones in {elapsed:.1f}s -> {out}")
+    _report(summary, as_json, head, lambda clave, st: (
+        f"  {clave:8} {st['actas']:7} actas  {st['esperadas']:7} esperadas  "
+        f"{st['sin_hora']:5} sin hora (llegan al corte)  {'último corte' if st['final'] else ''}"),
+            rp.notes, window=" (the databases' corte)")

@@ -66,7 +66,7 @@ def build_cmd(election_dir, databases, at, out, previous, sequence, final, jobs,
 
 
 def _corte_from_election(directory: Path, instant, sequence: int, final: bool):
-    from ..election.corte import load_engine
+    from ..electionio.election_dir import load_engine
 
     if not directory.is_dir():
         raise InputError(f"--election {directory}: not a directory; point it at a directory made by "

@@ -295,18 +295,3 @@ class CorteEngine:
             included = a if n == len(a) else a.take(slice(0, n))
             out[k] = EleccionCorte(self.catalog.elecciones[k], self.frames[k], included, final)
         return Corte(self.catalog, instant, sequence, final, out)
-
-
-def load_engine(directory, *, until: datetime | None = None) -> CorteEngine:
-    """Load an election directory (catalog + feeds). With `until`, read each feed only up to that instant."""
-    from pathlib import Path
-
-    from . import actas as actas_mod
-    from . import catalog as catalog_mod
-
-    directory = Path(directory)
-    cat = catalog_mod.load(directory)
-    limit = None if until is None else int(until.timestamp())
-    sets = {k: actas_mod.load_feed(cat, el, directory / "actas" / f"{k}.csv", until=limit)
-            for k, el in cat.elecciones.items()}
-    return CorteEngine(cat, sets)

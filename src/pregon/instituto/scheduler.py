@@ -192,7 +192,7 @@ class Scheduler:
 
     def cut(self, k: int, instant: datetime, final: bool = False) -> pk.PackageRecord:
         """One scheduled cut from pregon's own feed: corte, site, package, publication."""
-        from ..election.corte import load_engine
+        from ..electionio.election_dir import load_engine
         from ..site import render
 
         cfg = self.cfg

@@ -34,7 +34,7 @@ class PrepSystem:
 
     def drop(self, k: int, instant, final: bool) -> Path:
         from .. import database
-        from ..election.corte import load_engine
+        from ..electionio.election_dir import load_engine
         from ..election.timefmt import zone
         from ..site import render
 

@@ -93,12 +93,34 @@ def _names_by_cabecera(district: np.ndarray, municipio: np.ndarray, ln: np.ndarr
 def build_entity(spec: EntitySpec, target: int, rng: np.random.Generator, *, min_secciones: int,
                  extraordinaria_rate: float, especiales_per_distrito: float, especiales_by: str,
                  boletas_especial: int) -> EntityGeo:
-    n_mun = len(spec.municipios)
+    """The entity's secciones and casillas, about `target` casillas in all. Each step draws from `rng` in
+    turn, so the same spec and generator give the same geography."""
     n_dist_esp = spec.distritos_locales if especiales_by == "distrito_local" else spec.distritos_federales
     esp_expected = int(round(n_dist_esp * max(especiales_per_distrito, 0.0)))
-    target_regular = max(1, target - esp_expected)
+    ln = _seccion_lists(spec, max(1, target - esp_expected), min_secciones, rng)
+    sec_mun, sec_num = _municipios_and_numbers(spec, len(ln), rng)
+    sec_ubic = _urbana(spec, sec_mun, rng)
+    n_sec = len(ln)
+    sec_dl = _chunks(ln, spec.distritos_locales) if spec.distritos_locales else np.zeros(n_sec, np.int64)
+    sec_df = _chunks(ln, spec.distritos_federales) if spec.distritos_federales else np.zeros(n_sec, np.int64)
+    parts = _ordinary_casillas(ln, sec_ubic, extraordinaria_rate, rng)
+    dist = sec_dl if especiales_by == "distrito_local" else sec_df
+    parts.append(_especiales(dist, sec_ubic, ln, n_dist_esp, especiales_per_distrito, rng))
+    cas = _sorted_casillas(parts, sec_ubic, boletas_especial)
 
-    # How many secciones: draw lists until the casillas they need reach the target.
+    dl_names = (_names_by_cabecera(sec_dl, sec_mun, ln, spec.distritos_locales, spec.municipios)
+                if spec.distritos_locales else ())
+    df_names = (_names_by_cabecera(sec_df, sec_mun, ln, spec.distritos_federales, spec.municipios)
+                if spec.distritos_federales else ())
+    return EntityGeo(
+        spec=spec, municipios=spec.municipios, distritos_locales=dl_names, distritos_federales=df_names,
+        sec_numero=sec_num.astype(np.int64), sec_municipio=sec_mun.astype(np.int64), sec_dl=sec_dl.astype(np.int64),
+        sec_df=sec_df.astype(np.int64), sec_ubic=sec_ubic, sec_ln=ln, **cas,
+    )
+
+
+def _seccion_lists(spec: EntitySpec, target_regular: int, min_secciones: int, rng: np.random.Generator) -> np.ndarray:
+    """Each sección's lista nominal: draw lists until the casillas they need reach the target."""
     batch = int(target_regular / 2.0) + 64
     ln = np.zeros(0, dtype=np.int64)
     while True:
@@ -112,28 +134,35 @@ def build_entity(spec: EntitySpec, target: int, rng: np.random.Generator, *, min
     if n_sec > len(ln):
         extra = rng.lognormal(np.log(spec.seccion_ln_median), 0.6, n_sec - len(ln))
         ln = np.concatenate([ln, np.clip(extra, MIN_SECCION_LN, MAX_SECCION_LN).astype(np.int64)])
-    ln = ln[:n_sec]
+    return ln[:n_sec]
 
-    # Municipios, in INEGI order, each a run of consecutive secciones; numbering with a few gaps.
+
+def _municipios_and_numbers(spec: EntitySpec, n_sec: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Municipios, in INEGI order, each a run of consecutive secciones; numbering with a few gaps."""
     per_mun = _allocate(n_sec, np.asarray(spec.municipio_weights))
-    sec_mun = np.repeat(np.arange(1, n_mun + 1), per_mun)
+    sec_mun = np.repeat(np.arange(1, len(spec.municipios) + 1), per_mun)
     gaps = np.where(rng.random(n_sec) < 0.03, rng.integers(1, 4, n_sec), 0)
     sec_num = np.cumsum(1 + gaps)
     if sec_num[-1] > 9999:
         sec_num = np.arange(1, n_sec + 1)
     if sec_num[-1] > 9999:
         raise ValueError(f"entity {spec.id}: {n_sec} secciones do not fit 4 digits; lower the scale")
+    return sec_mun, sec_num
 
-    # Urbana / no urbana: big municipios are mostly urban.
+
+def _urbana(spec: EntitySpec, sec_mun: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Urbana (1) / no urbana (2): big municipios are mostly urban."""
     logw = np.log(np.asarray(spec.municipio_weights, dtype=float))
     span = max(logw.max() - logw.min(), 1e-9)
     urban_p = 0.30 + 0.65 * (logw - logw.min()) / span
-    sec_ubic = np.where(rng.random(n_sec) < urban_p[sec_mun - 1], 1, 2).astype(np.int64)
+    return np.where(rng.random(len(sec_mun)) < urban_p[sec_mun - 1], 1, 2).astype(np.int64)
 
-    sec_dl = _chunks(ln, spec.distritos_locales) if spec.distritos_locales else np.zeros(n_sec, np.int64)
-    sec_df = _chunks(ln, spec.distritos_federales) if spec.distritos_federales else np.zeros(n_sec, np.int64)
 
-    # Extraordinarias: part of a rural sección's list, in one or two remote localities.
+def _ordinary_casillas(ln: np.ndarray, sec_ubic: np.ndarray, extraordinaria_rate: float,
+                       rng: np.random.Generator) -> list[tuple]:
+    """Básica and contiguas of every sección, and the extraordinarias (part of a rural sección's list, in one
+    or two remote localities) with their contiguas: (sección index, tipo, número, ext_contigua, list) runs."""
+    n_sec = len(ln)
     has_e = (sec_ubic == 2) & (rng.random(n_sec) < extraordinaria_rate)
     share = rng.uniform(0.2, 0.6, n_sec)
     ln_e = np.where(has_e, np.round(ln * share).astype(np.int64), 0)
@@ -153,13 +182,17 @@ def build_entity(spec: EntitySpec, target: int, rng: np.random.Generator, *, min
         sel = np.flatnonzero(c_e > 0)
         idx, j, lst = _split(ln_ei[sel], c_e[sel])
         parts.append((sel[idx], np.full(len(idx), "E"), np.full(len(idx), number), j, lst))
+    return parts
 
-    # Especiales: a few per distrito, in urban secciones weighted by their list.
-    dist = sec_dl if especiales_by == "distrito_local" else sec_df
+
+def _especiales(dist: np.ndarray, sec_ubic: np.ndarray, ln: np.ndarray, n_dist: int, per_distrito: float,
+                rng: np.random.Generator) -> tuple:
+    """Casillas especiales: a few per distrito, in urban secciones weighted by their list, numbered within
+    their sección."""
     esp_sec: list[int] = []
-    for d in range(1, n_dist_esp + 1):
-        k = rng.poisson(especiales_per_distrito)
-        if especiales_per_distrito >= 1:
+    for d in range(1, n_dist + 1):
+        k = rng.poisson(per_distrito)
+        if per_distrito >= 1:
             k = max(1, k)
         if k == 0:
             continue
@@ -177,9 +210,12 @@ def build_entity(spec: EntitySpec, target: int, rng: np.random.Generator, *, min
         esp_num = np.arange(len(esp_sec_arr)) - run_start + 1
     else:
         esp_num = np.zeros(0, np.int64)
-    parts.append((esp_sec_arr, np.full(len(esp_sec_arr), "S"), esp_num, np.zeros(len(esp_sec_arr), np.int64),
-                  np.zeros(len(esp_sec_arr), np.int64)))
+    return (esp_sec_arr, np.full(len(esp_sec_arr), "S"), esp_num, np.zeros(len(esp_sec_arr), np.int64),
+            np.zeros(len(esp_sec_arr), np.int64))
 
+
+def _sorted_casillas(parts: list[tuple], sec_ubic: np.ndarray, boletas_especial: int) -> dict[str, np.ndarray]:
+    """The casilla arrays of EntityGeo, sorted as the catalog sorts them."""
     cas_sec = np.concatenate([p[0] for p in parts]).astype(np.int64)
     cas_tipo = np.concatenate([p[1] for p in parts]).astype("<U1")
     cas_numero = np.concatenate([p[2] for p in parts]).astype(np.int64)
@@ -191,15 +227,5 @@ def build_entity(spec: EntitySpec, target: int, rng: np.random.Generator, *, min
                                                                          cas_ln))
     cas_ubic = np.where(cas_tipo == "E", 2, np.where(cas_tipo == "S", 1, sec_ubic[cas_sec]))
     cas_boletas = np.where(cas_tipo == "S", boletas_especial, 0).astype(np.int64)
-
-    dl_names = (_names_by_cabecera(sec_dl, sec_mun, ln, spec.distritos_locales, spec.municipios)
-                if spec.distritos_locales else ())
-    df_names = (_names_by_cabecera(sec_df, sec_mun, ln, spec.distritos_federales, spec.municipios)
-                if spec.distritos_federales else ())
-    return EntityGeo(
-        spec=spec, municipios=spec.municipios, distritos_locales=dl_names, distritos_federales=df_names,
-        sec_numero=sec_num.astype(np.int64), sec_municipio=sec_mun.astype(np.int64), sec_dl=sec_dl.astype(np.int64),
-        sec_df=sec_df.astype(np.int64), sec_ubic=sec_ubic, sec_ln=ln,
-        cas_sec=cas_sec, cas_tipo=cas_tipo, cas_numero=cas_numero, cas_ext=cas_ext, cas_ubic=cas_ubic.astype(np.int64),
-        cas_ln=cas_ln, cas_boletas=cas_boletas,
-    )
+    return {"cas_sec": cas_sec, "cas_tipo": cas_tipo, "cas_numero": cas_numero, "cas_ext": cas_ext,
+            "cas_ubic": cas_ubic.astype(np.int64), "cas_ln": cas_ln, "cas_boletas": cas_boletas}

@@ -1,11 +1,11 @@
 """Write a Simulation as an election directory:
 
-    DIR/catalog.toml, DIR/secciones.csv, DIR/casillas.csv     (election.catalog.save)
-    DIR/actas/<CLAVE>.csv                                     one feed per election (actas.feed_header layout)
+    DIR/catalog.toml, DIR/secciones.csv, DIR/casillas.csv     (electionio.catalog_dir.save)
+    DIR/actas/<CLAVE>.csv                                     one feed per election (electionio.feed layout)
     DIR/simulacion.toml                                       preset, seed, scale, the night's timeline, counts
 
-Feeds are written as CSV text straight from the column arrays (the same bytes `actas.write_feed` would give
-for these values, several times faster); no field the simulator produces needs CSV quoting.
+Feeds are written by electionio.feed straight from the column arrays (a Feed carries every field an ActaSet
+writes); no field the simulator produces needs CSV quoting. A replay (replay.py) writes the same layout.
 """
 
 from __future__ import annotations
@@ -17,24 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..election import catalog as catalog_mod
 from ..election import rules
-from ..election import actas as actas_mod
+from ..election.catalog import Catalog
 from ..election.timefmt import NO_TIME, iso, zone
+from ..electionio import catalog_dir, feed
+from ..electionio.tomltext import string as _toml_str
 from ..errors import InputError
-from .model import Feed, Simulation
+from .model import Simulation
 
 LAYOUT = {"catalog.toml", "secciones.csv", "casillas.csv", "simulacion.toml", "actas", "boletas"}
 GENERATOR = "pregon.simulate/1"
-
-
-def feed_text(feed: Feed, tz) -> str:
-    """The feed file's text (a Feed carries every field `actas.feed_text` writes)."""
-    return actas_mod.feed_text(feed, tz)
-
-
-def _toml_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def simulacion_toml(sim: Simulation) -> str:
@@ -82,16 +74,19 @@ def simulacion_toml(sim: Simulation) -> str:
 
 
 def write(sim: Simulation, directory: str | Path) -> Path:
-    """Write the election directory (see `write_directory`)."""
-    tz = zone(sim.preset.timezone)
+    """Write the election directory (see `write_election`)."""
+    return write_election(directory, sim.catalog, sim.feeds, zone(sim.preset.timezone), simulacion_toml(sim))
+
+
+def write_election(directory: str | Path, catalog: Catalog, feeds: dict, tz, simulacion: str) -> Path:
+    """The catalog, one feed per election (ActaSets or Feeds) and simulacion.toml, as `write_directory`."""
 
     def fill(tmp: Path) -> None:
-        catalog_mod.save(sim.catalog, tmp)
+        catalog_dir.save(catalog, tmp)
         (tmp / "actas").mkdir()
-        for clave, feed in sim.feeds.items():
-            with open(tmp / "actas" / f"{clave}.csv", "w", encoding="utf-8", newline="") as fh:
-                fh.write(feed_text(feed, tz))
-        (tmp / "simulacion.toml").write_text(simulacion_toml(sim), encoding="utf-8")
+        for clave, actas in feeds.items():
+            feed.write_feed(actas, tmp / "actas" / f"{clave}.csv", tz)
+        (tmp / "simulacion.toml").write_text(simulacion, encoding="utf-8")
 
     return write_directory(directory, fill)
 

@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from .. import database
-from ..election import actas as actas_mod
-from ..election import catalog as catalog_mod
 from ..election.corte import Corte
 from ..election.timefmt import NO_TIME, iso, zone
-from .output import write_directory
+from ..electionio.tomltext import string as _q
+from .output import write_election
 
 GENERATOR = "pregon.simulate.replay/1"
 CENTRO = ZoneInfo("America/Mexico_City")
@@ -108,19 +107,7 @@ def simulacion_toml(rp: Replay) -> str:
 
 
 def write(rp: Replay, directory: str | Path) -> Path:
-    """The election directory (output.write_directory: a previous one is replaced, a foreign one refused)."""
-    tz = zone(rp.corte.catalog.proceso.timezone)
-
-    def fill(tmp: Path) -> None:
-        catalog_mod.save(rp.corte.catalog, tmp)
-        (tmp / "actas").mkdir()
-        for clave, ec in rp.corte.elecciones.items():
-            (tmp / "actas" / f"{clave}.csv").write_text(actas_mod.feed_text(ec.actas, tz), encoding="utf-8")
-        (tmp / "simulacion.toml").write_text(simulacion_toml(rp), encoding="utf-8")
-
-    return write_directory(directory, fill)
-
-
-def _q(s: str) -> str:
-    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """The election directory (output.write_election: a previous one is replaced, a foreign one refused)."""
+    return write_election(directory, rp.corte.catalog, {k: ec.actas for k, ec in rp.corte.elecciones.items()},
+                          zone(rp.corte.catalog.proceso.timezone), simulacion_toml(rp))
 

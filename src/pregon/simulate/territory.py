@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..election.catalog import (Casilla, Catalog, Eleccion, Entidad, Partido, Proceso, Seccion, build_eleccion,
-                                contests_for)
+                                contest_key, contests_for)
 from .geography import build_entity
 from .names import person
 from .spec import ElectionSpec, Preset
@@ -98,7 +98,7 @@ def build_territory(spec: Preset, scale: float) -> Territory:
 
 def _build_election(el: ElectionSpec, entidades: dict[int, Entidad], rng: np.random.Generator) -> Eleccion:
     contests = contests_for(el.ambito, entidades)
-    keys = [_key(el.ambito, e, n) for e, n, _ in contests]
+    keys = [contest_key(el.ambito, e, n) for e, n, _ in contests]
     running: dict[tuple[str, ...], tuple[str, list[str]]] = {}
     for coal in el.coaliciones:
         if coal.coverage >= 1.0:
@@ -125,7 +125,7 @@ def _build_election(el: ElectionSpec, entidades: dict[int, Entidad], rng: np.ran
             independientes.append({"contienda": k, "nombre": person(rng)})
     built = build_eleccion(el.clave, el.nombre, el.ambito, el.tipo_acta, el.tipo_acta_especial, list(el.partidos),
                            contests, coaliciones, independientes)
-    # catalog.dump_toml writes coalitions in their order of first appearance over the contests, and load
+    # electionio.catalog_toml.dump_toml writes coalitions in their order of first appearance over the contests, and load
     # rebuilds the columns in that order: build in the same order so a saved catalog loads back identical.
     order: list[tuple[str, ...]] = []
     for ct in built.contiendas.values():
@@ -137,14 +137,6 @@ def _build_election(el: ElectionSpec, entidades: dict[int, Entidad], rng: np.ran
         built = build_eleccion(el.clave, el.nombre, el.ambito, el.tipo_acta, el.tipo_acta_especial,
                                list(el.partidos), contests, canonical, independientes)
     return built
-
-
-def _key(ambito: str, entidad: int, numero: int) -> str:
-    if ambito == "nacional":
-        return "0"
-    if ambito == "entidad":
-        return str(entidad)
-    return f"{entidad}-{numero}"
 
 
 def contest_index(territory: Territory, eleccion: Eleccion) -> np.ndarray:

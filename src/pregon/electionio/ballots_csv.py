@@ -13,14 +13,15 @@ import csv
 import io
 from pathlib import Path
 
+from ..election.catalog import Candidatura, Contienda
 from ..errors import InputError, where
-from .catalog import Candidatura, Contienda
 
 HEADER = ("CONTIENDA", "ENTIDAD", "NUMERO", "TIPO", "CLAVE", "NOMBRE", "CANDIDATO", "COLUMNAS", "PARTIDOS")
 TIPOS = ("partido", "coalicion", "comun", "independiente")
 
 
 def dump(contiendas: dict[str, Contienda]) -> str:
+    """The file's text (deterministic bytes)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(HEADER)
