@@ -28,8 +28,9 @@ from pregon import database  # noqa: E402
 from pregon.election.corte import load_engine  # noqa: E402
 from pregon.election.timefmt import parse_instant, zone  # noqa: E402
 from pregon.instituto.config import load_config  # noqa: E402
-from pregon.instituto.scheduler import ManualClock, Scheduler  # noqa: E402
+from pregon.instituto.scheduler import Scheduler  # noqa: E402
 from pregon.site import render  # noqa: E402
+from pregon.times import ManualClock  # noqa: E402
 
 SITE_INSTANT = 'instant_field = "corte.instante"\n'
 
