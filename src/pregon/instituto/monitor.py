@@ -253,18 +253,26 @@ class Monitor:
             o.error = "blocked, but its portal does not show the institute's notice"
         return o
 
+    async def _answer(self, client, o: Observation, url: str, t0: float, what: str):
+        """GET the page a difusor is judged by, its time and status noted in `o`: the response when it answers
+        200; None, and `o` down, otherwise."""
+        r = await client.get(url)
+        o.response_s = round(time.perf_counter() - t0, 3)
+        o.http_status = r.status_code
+        if r.status_code != 200:
+            o.status, o.error = "down", f"HTTP {r.status_code} for {what}"
+            return None
+        o.up = True
+        return r
+
     async def _observe_copy(self, client, d: Difusor, o: Observation, t0: float, cuts: list[PackageRecord],
                             now: datetime) -> Observation:
         """An active difusor hosting a copy: its main file names a published corte, it is that corte's to the
         byte (and so are the sampled pages), it is not behind, and main.json is served uncached."""
         main_path = self.cfg.main
-        r = await client.get(d.enlace + main_path)
-        o.response_s = round(time.perf_counter() - t0, 3)
-        o.http_status = r.status_code
-        if r.status_code != 200:
-            o.status, o.error = "down", f"HTTP {r.status_code} for {main_path}"
+        r = await self._answer(client, o, d.enlace + main_path, t0, main_path)
+        if r is None:
             return o
-        o.up = True
         body = r.content
         cc = r.headers.get("cache-control", "").lower()
         o.headers_ok = all(t in cc for t in NO_STORE_TOKENS)
@@ -277,10 +285,12 @@ class Monitor:
         latest, lag = self._corte_and_lag(d, o, rec, cuts, now)
         o.tampered = bad = await self._differences(client, d.enlace, rec, body)
         if bad:
-            o.status, o.error = "tampered", f"differs from the official corte {rec.corte_sequence}: {', '.join(bad[:5])}"
+            o.status = "tampered"
+            o.error = f"differs from the official corte {rec.corte_sequence}: {', '.join(bad[:5])}"
         elif lag is not None and lag > self.cfg.lag_limit_seconds:
             o.status = "lagging"
-            o.error = f"shows corte {rec.corte_sequence}; corte {latest.corte_sequence} is out for {self._lag_text(o.lag_s)}"
+            o.error = (f"shows corte {rec.corte_sequence}; corte {latest.corte_sequence} is out for "
+                       f"{self._lag_text(o.lag_s)}")
         elif not o.headers_ok:
             o.status = "headers"
             o.error = f"json/main.json Cache-Control is {cc!r}; required: {', '.join(NO_STORE_TOKENS)}"
@@ -366,13 +376,9 @@ class Monitor:
             else:
                 o.status = "notice-shown"
             return o
-        r = await client.get(d.enlace)
-        o.response_s = round(time.perf_counter() - t0, 3)
-        o.http_status = r.status_code
-        if r.status_code != 200:
-            o.status, o.error = "down", f"HTTP {r.status_code} for its framing page {d.enlace}"
+        r = await self._answer(client, o, d.enlace, t0, f"its framing page {d.enlace}")
+        if r is None:
             return o
-        o.up = True
         try:
             page = r.content[:MAX_FRAME_PAGE].decode(r.encoding or "utf-8", "replace")
         except LookupError:  # a charset no codec knows
