@@ -35,7 +35,7 @@ from . import display, memorias
 from . import faults as faults_mod
 from . import summary as summary_mod
 from .children import Child
-from .institute_server import InstituteServer  # noqa: F401  (tests and callers take it from here)
+from .institute_server import InstituteServer
 from .plan import Plan, register, write_all
 from .progress import Progress
 
