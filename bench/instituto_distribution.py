@@ -38,8 +38,9 @@ from pregon.instituto import packages as pk  # noqa: E402
 from pregon.instituto.config import PushConfig, load_config  # noqa: E402
 from pregon.instituto.push import Pusher  # noqa: E402
 from pregon.instituto.registry import Contact, Difusor, Transfer  # noqa: E402
-from pregon.instituto.scheduler import ManualClock, Scheduler  # noqa: E402
+from pregon.instituto.scheduler import Scheduler  # noqa: E402
 from pregon.package import keys as keys_mod  # noqa: E402
+from pregon.times import ManualClock  # noqa: E402
 
 
 def prepare_institute(preset: str) -> Path:

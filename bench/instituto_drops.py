@@ -25,11 +25,12 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from _common import election, machine  # noqa: E402
 
 from pregon import database  # noqa: E402
-from pregon.election.timefmt import parse_instant, zone  # noqa: E402
+from pregon.election.timefmt import zone  # noqa: E402
 from pregon.electionio.election_dir import load_engine  # noqa: E402
 from pregon.instituto.config import load_config  # noqa: E402
-from pregon.instituto.scheduler import ManualClock, Scheduler  # noqa: E402
+from pregon.instituto.scheduler import Scheduler  # noqa: E402
 from pregon.site import render  # noqa: E402
+from pregon.times import ManualClock, parse_instant  # noqa: E402
 
 SITE_INSTANT = 'instant_field = "corte.instante"\n'
 
@@ -48,10 +49,10 @@ def institute(root: Path, kind: str, feed: Path) -> Path:
 def run(kind: str, feed: Path, instants: list[str], root: Path) -> list[float]:
     engine = load_engine(feed)
     cfg = load_config(institute(root / kind, kind, feed))
-    cfg.start = parse_instant(instants[0]) if kind == "feed" else None
+    cfg.start = parse_instant(instants[0], "instant") if kind == "feed" else None
     times = []
     for k, at in enumerate(instants, start=1):
-        instant = parse_instant(at)
+        instant = parse_instant(at, "instant")
         clock = ManualClock(instant + timedelta(minutes=1))
         if kind == "feed":
             sched = Scheduler(cfg, clock)

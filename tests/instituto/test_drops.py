@@ -21,8 +21,9 @@ from pregon.errors import InputError
 from pregon.instituto import drops
 from pregon.instituto import packages as pk
 from pregon.instituto.config import config_from_dict, load_config
-from pregon.instituto.scheduler import ManualClock, Scheduler
+from pregon.instituto.scheduler import Scheduler
 from pregon.package import keys as keys_mod
+from pregon.times import ManualClock
 from realdata import QROO, SONORA, real
 
 MX = timezone(timedelta(hours=-6))

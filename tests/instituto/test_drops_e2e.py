@@ -22,7 +22,8 @@ from pregon.difusor.pull import PullConfig, Puller
 from pregon.instituto import packages as pk
 from pregon.instituto.config import load_config
 from pregon.instituto.registry import Registry
-from pregon.instituto.scheduler import ManualClock, Scheduler
+from pregon.instituto.scheduler import Scheduler
+from pregon.times import ManualClock
 from realdata import QROO, real
 
 

@@ -19,7 +19,8 @@ from pregon.difusor.config import load_config as load_difusor
 from pregon.difusor.pipeline import Receiver
 from pregon.instituto import packages as pk
 from pregon.instituto.registry import Registry
-from pregon.instituto.scheduler import ManualClock, Scheduler
+from pregon.instituto.scheduler import Scheduler
+from pregon.times import ManualClock
 from serve.servers_kit import Embedded, free_port
 
 

@@ -16,10 +16,11 @@ from pregon import durable
 from pregon.cli import main
 from pregon.instituto import ending
 from pregon.instituto import packages as pk
-from pregon.instituto.scheduler import ManualClock, Scheduler
+from pregon.instituto.scheduler import Scheduler
 from pregon.simulate import generate, write
 from pregon.simulate.presets import preset
 from pregon.simulate.spec import AnomalyRates
+from pregon.times import ManualClock
 
 CADENCE = 120  # minutes: 13 cuts in 24 h keep the test short
 

@@ -22,11 +22,12 @@ from pregon import durable
 from pregon.cli import main
 from pregon.errors import InputError
 from pregon.instituto.config import load_config
-from pregon.instituto.monitor import (Monitor, ancestors_allow, frame_ancestor_lists, frames_site, iframe_sources,
-                                      source_allows)
+from pregon.instituto.framing import ancestors_allow, frame_ancestor_lists, frames_site, iframe_sources, source_allows
+from pregon.instituto.monitor import Monitor
 from pregon.instituto.registry import Registry
-from pregon.instituto.scheduler import ManualClock, Scheduler
+from pregon.instituto.scheduler import Scheduler
 from pregon.instituto.webconfig import frame_ancestors, frame_src, origin, snippet
+from pregon.times import ManualClock
 from serve.servers_kit import cleanup, free_port, world_readable_tmp
 
 SITE = "https://prep.impepac.mx/"
@@ -177,11 +178,7 @@ def framed(tmp_path_factory, capsys):
 
 
 def _round(cfg, reg, site, when):
-    class Clock:
-        def now(self):
-            return when
-
-    mon = Monitor(cfg.monitor, reg, work=cfg.work, site_url=site, clock=Clock())
+    mon = Monitor(cfg.monitor, reg, work=cfg.work, site_url=site, clock=ManualClock(when))
     return {o.difusor: o for o in asyncio.run(mon.round())}
 
 

@@ -20,7 +20,8 @@ from pregon.instituto import packages as pk
 from pregon.instituto.config import MonitorConfig
 from pregon.instituto.monitor import Monitor
 from pregon.instituto.registry import Registry
-from pregon.instituto.scheduler import ManualClock, Scheduler
+from pregon.instituto.scheduler import Scheduler
+from pregon.times import ManualClock
 
 
 @pytest.fixture(scope="module")

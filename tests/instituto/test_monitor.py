@@ -19,6 +19,7 @@ from pregon.instituto.config import MonitorConfig
 from pregon.instituto.monitor import Monitor, percentile, sample_paths, summarize, to_text, user_agent
 from pregon.instituto.packages import PackageRecord, record
 from pregon.instituto.registry import Registry
+from pregon.times import ManualClock
 
 T = datetime(2024, 6, 2, 20, 0, tzinfo=timezone.utc)
 NO_STORE = "no-cache, no-store, must-revalidate"
@@ -33,14 +34,6 @@ def official_site(root: Path, seq: int) -> Path:
         (site / "GUB").mkdir(exist_ok=True)
         (site / "GUB" / f"p{i}.html").write_text(f"<p>{i} {seq}</p>")
     return site
-
-
-class Clock:
-    def __init__(self, t):
-        self.t = t
-
-    def now(self):
-        return self.t
 
 
 @pytest.fixture
@@ -102,7 +95,7 @@ def make_monitor(world, clock, **kw):
 
 
 def test_round_judges_each_difusor(world):
-    clock = Clock(T + timedelta(minutes=15, seconds=75))  # cut 2 has been out for 75 s
+    clock = ManualClock(T + timedelta(minutes=15, seconds=75))  # cut 2 has been out for 75 s
     logs = []
     mon = make_monitor(world, clock)
     mon.log = logs.append
@@ -132,7 +125,7 @@ def test_round_judges_each_difusor(world):
 
 def test_alert_command_hook(world, tmp_path):
     out = tmp_path / "hook.txt"
-    mon = make_monitor(world, Clock(T + timedelta(minutes=17)),
+    mon = make_monitor(world, ManualClock(T + timedelta(minutes=17)),
                        alert_command=f'echo "$PREGON_ALERT_DIFUSOR:$PREGON_ALERT_KIND" >> {out}')
     asyncio.run(mon.round())
     lines = set(out.read_text().split())
@@ -140,7 +133,7 @@ def test_alert_command_hook(world, tmp_path):
             "atrasado:lag"} <= lines
     assert not any(x.startswith("bien:") for x in lines)
     # a restarted monitor remembers what is already firing
-    again = make_monitor(world, Clock(T + timedelta(minutes=18)),
+    again = make_monitor(world, ManualClock(T + timedelta(minutes=18)),
                          alert_command=f'echo "$PREGON_ALERT_DIFUSOR:$PREGON_ALERT_KIND" >> {out}')
     before = out.read_text()
     asyncio.run(again.round())
@@ -203,7 +196,7 @@ def test_invalid_certificate_is_a_tls_error(tmp_path):
         d.enlace = f"https://127.0.0.1:{srv.server_address[1]}/"
         reg.add(d)
         mon = Monitor(MonitorConfig(timeout_seconds=5, observations=tmp_path / "obs.jsonl"), reg,
-                      clock=Clock(T), work=tmp_path / "work")
+                      clock=ManualClock(T), work=tmp_path / "work")
         (o,) = asyncio.run(mon.round())
         assert o.status == "tls-error" and not o.up and "certif" in o.error.lower()
     finally:
@@ -231,7 +224,7 @@ def test_a_swap_between_main_json_and_the_pages_is_not_tampering(world):
         return handler(request)
 
     world["handler"] = swapping
-    mon = make_monitor(world, Clock(T + timedelta(minutes=15, seconds=10)))
+    mon = make_monitor(world, ManualClock(T + timedelta(minutes=15, seconds=10)))
     obs = {o.difusor: o for o in asyncio.run(mon.round())}
     assert state["main_reads"] == 2
     assert obs["atrasado"].status == "ok" and obs["atrasado"].corte_sequence == 2

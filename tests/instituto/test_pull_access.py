@@ -21,7 +21,8 @@ from pregon.difusor.pull import PullConfig, Puller
 from pregon.instituto import packages as pk
 from pregon.instituto.config import load_config
 from pregon.instituto.registry import Registry
-from pregon.instituto.scheduler import ManualClock, Scheduler
+from pregon.instituto.scheduler import Scheduler
+from pregon.times import ManualClock
 from serve.servers_kit import cleanup, free_port, world_readable_tmp
 
 

@@ -16,7 +16,8 @@ from pregon.difusor.pipeline import Receiver
 from pregon.instituto import packages as pk
 from pregon.instituto import pull
 from pregon.instituto.registry import Registry
-from pregon.instituto.scheduler import AcceleratedClock, ManualClock, Scheduler, cut_instants
+from pregon.instituto.scheduler import Scheduler, cut_instants
+from pregon.times import AcceleratedClock, ManualClock
 
 
 @pytest.fixture(scope="module")

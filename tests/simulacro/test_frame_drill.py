@@ -15,11 +15,13 @@ from types import SimpleNamespace
 
 from instituto.kit import difusor
 from pregon.instituto.config import MonitorConfig
-from pregon.instituto.monitor import Monitor, frames_site, iframe_sources
+from pregon.instituto.framing import frames_site, iframe_sources
+from pregon.instituto.monitor import Monitor
 from pregon.instituto.registry import Registry
 from pregon.simulacro import faults as faults_mod
 from pregon.simulacro.plan import Plan, write_difusor
 from pregon.simulacro.run import InstituteServer
+from pregon.times import ManualClock
 from serve.servers_kit import free_port
 
 START = datetime(2024, 6, 3, 2, 0, tzinfo=timezone.utc)
@@ -80,12 +82,8 @@ def test_the_drill_server_lets_exactly_the_registered_frames_in(tmp_path):
         page = http.server.ThreadingHTTPServer(("127.0.0.1", page_port), handler)
         threading.Thread(target=page.serve_forever, daemon=True).start()
         try:
-            class Clock:
-                def now(self):
-                    return START
-
             mon = Monitor(MonitorConfig(observations=tmp_path / "obs.jsonl", timeout_seconds=5), reg,
-                          work=inst / "work", site_url=site, clock=Clock())
+                          work=inst / "work", site_url=site, clock=ManualClock(START))
             assert {o.difusor: o.status for o in asyncio.run(mon.round())}["marco"] == "ok"
             reg.block("marco", "prueba", START)
             assert "127.0.0.1" not in _headers(port, "/")[1]["content-security-policy"]

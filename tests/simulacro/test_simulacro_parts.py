@@ -20,9 +20,9 @@ from pregon.difusor.config import load_config as load_difusor
 from pregon.errors import InputError
 from pregon.instituto.config import load_config as load_instituto
 from pregon.simulacro import faults
-from pregon.simulacro.clock import DrillClock
 from pregon.simulacro.plan import Plan, check_port_free, write_all
 from pregon.simulacro.sshd import free_port
+from pregon.times import AcceleratedClock
 
 MX = timezone(timedelta(hours=-6))
 
@@ -63,14 +63,14 @@ def test_fault_counters_and_corruption(tmp_path):
 
 def test_clock_shared_origin(monkeypatch):
     """Two processes built from the same argv show the same drill time; real time is pinned, not raced."""
-    import pregon.simulacro.clock as clock_mod
+    import pregon.times as clock_mod
 
     wall = 1_717_380_000.0
     monkeypatch.setattr(clock_mod.time, "time", lambda: wall)
     start = datetime(2024, 6, 2, 20, 0, tzinfo=MX)
     origin = wall - 10
-    a = DrillClock(start, 360, origin)
-    b = DrillClock.from_argv(*[a.argv()[i] for i in (1, 3, 5)])
+    a = AcceleratedClock(start, 360, origin)
+    b = AcceleratedClock.from_argv(*[a.argv()[i] for i in (1, 3, 5)])
     assert a.now() == b.now() == start + timedelta(seconds=3600)
     assert a.real_seconds(timedelta(seconds=720)) == 2.0
     assert abs(a.wall(start + timedelta(hours=1)) - (origin + 10)) < 1e-6

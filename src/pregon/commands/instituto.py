@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import tomllib
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from ..errors import CheckFailed, InputError
+from ..times import optional_instant, parse_instant, utc_now
 
 _config_option = click.option("--config", "config_path", default="instituto.toml", show_default=True,
                               type=click.Path(dir_okay=False, path_type=Path), help="the institute's instituto.toml")
@@ -21,20 +21,12 @@ def _load(path: Path):
     return load_config(path)
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
 _at_option = click.option("--at", default=None, help="sign and record as of this instant (ISO 8601 with offset) "
                           "instead of the clock: drills on an accelerated clock")
 
 
 def _at(text):
-    if text is None:
-        return _now()
-    from ..configfile import toml_time
-
-    return toml_time(text, "--at")
+    return utc_now().replace(microsecond=0) if text is None else parse_instant(text, "--at")
 
 
 def _echo_json(obj) -> None:
@@ -58,8 +50,9 @@ def instituto():
 def run(config_path, max_cuts, speed, as_json):
     """Cut, render, package, sign, publish and push every cadence of the publication window; or, with a
     [source] of drops, publish each corte the institute's own PREP system drops."""
-    from ..instituto.scheduler import AcceleratedClock, SystemClock, run_schedule
     from ..instituto.config import require
+    from ..instituto.scheduler import run_schedule
+    from ..times import AcceleratedClock, SystemClock
 
     cfg = _load(config_path)
     require(cfg, *(("feed", "key", "start") if cfg.cortes.kind == "feed" else ("key",)))
@@ -79,68 +72,6 @@ def run(config_path, max_cuts, speed, as_json):
 @instituto.group()
 def difusores():
     """The registry of difusores oficiales: add, list, show, block, unblock, page."""
-
-
-def _difusor_from_options(data: dict, opts: dict) -> dict:
-    def put(path, value):
-        if value is None or value == () or value == "":
-            return
-        d = data
-        for k in path[:-1]:
-            d = d.setdefault(k, {})
-        d[path[-1]] = value
-
-    put(("id",), opts["ident"])
-    put(("nombre",), opts["nombre"])
-    put(("sitio",), opts["sitio"])
-    put(("enlace",), opts["enlace"])
-    for role in ("tecnico", "legal"):
-        for key in ("nombre", "email", "telefono", "movil", "extension"):
-            put((role, key), opts[f"{role}_{key}"])
-    put(("servidor", "host"), opts["servidor"])
-    put(("servidor", "software"), opts["software"])
-    put(("servidor", "hardware"), opts["hardware"])
-    put(("servidor", "energia"), opts["energia"])
-    put(("servidor", "red"), opts["red"])
-    put(("transfer", "method"), opts["metodo"])
-    put(("transfer", "host"), opts["ssh_host"])
-    put(("transfer", "port"), opts["ssh_port"])
-    put(("transfer", "user"), opts["ssh_user"])
-    put(("transfer", "path"), opts["ssh_path"])
-    hk = opts["host_key"]
-    if hk:
-        p = Path(hk)
-        if p.is_file():
-            try:
-                hk = p.read_text("utf-8").strip()
-            except (OSError, UnicodeDecodeError) as exc:
-                raise InputError(f"--host-key {p}: cannot read the public key file: {exc}") from None
-        put(("transfer", "host_key"), hk)
-    if opts["carta_fecha"]:
-        put(("carta_recibida",), True)
-        put(("carta_fecha",), opts["carta_fecha"])
-    if opts["simulacro"]:
-        put(("simulacros",), sorted(set(opts["simulacro"])))
-    put(("entidad",), opts["entidad"])
-    put(("ip_registro",), opts["ip_registro"])
-    put(("url_pruebas",), opts["url_pruebas"])
-    put(("url_oficial",), opts["url_oficial"])
-    if opts["personal"]:
-        from ..instituto.registry import parse_staff
-
-        data["personal"] = [parse_staff(x) for x in opts["personal"]]
-    return data
-
-
-def _from_file_upload(data: dict, key: str, base: Path) -> Path | None:
-    """`logo`/`diagrama` in a --from file: a path to the file (relative to that file); a flag as `show --json`
-    prints it is ignored (what counts is the file stored beside the record)."""
-    value = data.pop(key, None)
-    if isinstance(value, str) and value.strip():
-        return base / value
-    if value is None or isinstance(value, bool) or value == "":
-        return None
-    raise InputError(f"--from: {key}: expected the path of the {key} file, got {value!r}")
 
 
 @difusores.command("add")
@@ -190,21 +121,15 @@ def _from_file_upload(data: dict, key: str, base: Path) -> Path | None:
 @click.option("--json", "as_json", is_flag=True)
 def add(config_path, from_file, logo, diagrama, as_json, **opts):
     """Register a difusor (validated: URLs, e-mails, phones, SSH host key, logo, service diagram)."""
+    from ..instituto.forms import difusor_from_form, read_form_file
     from ..instituto.registry import AI_MAX_BYTES, DIAGRAM_MAX_BYTES, Difusor, Registry, read_upload
 
     cfg = _load(config_path)
     data: dict = {}
     if from_file:
-        try:
-            data = tomllib.loads(from_file.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{from_file}: not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise InputError(f"{from_file}: cannot read: {exc.strerror or exc}") from None
-        file_logo = _from_file_upload(data, "logo", from_file.parent)
-        file_diagram = _from_file_upload(data, "diagrama", from_file.parent)
+        data, file_logo, file_diagram = read_form_file(from_file)
         logo, diagrama = logo or file_logo, diagrama or file_diagram
-    data = _difusor_from_options(data, opts)
+    data = difusor_from_form(data, opts)
     for req in ("id", "nombre", "sitio", "enlace"):
         if req not in data:
             raise InputError(f"--{req} is required (or give it in --from)")
@@ -239,7 +164,7 @@ def list_(config_path, show_all, pendientes, at_text, as_json):
         from ..instituto.availability import institute_zone
 
         tz = institute_zone(cfg)
-        at = pend.parse_at(at_text, tz) if at_text is not None else datetime.now(tz).date()
+        at = pend.parse_at(at_text, tz) if at_text is not None else utc_now().astimezone(tz).date()
         report = pend.pending(Registry(cfg.registry).all(), pend.deadlines(cfg), at,
                               profile=cfg.profile, include_blocked=show_all,
                               deliveries=read_jsonl(cfg.deliveries),
@@ -396,55 +321,42 @@ def monitor(ctx, config_path, once, rounds, as_json, now_text):
     if ctx.invoked_subcommand is not None:
         return
     import asyncio
-    import time
 
-    from ..instituto import dashboard
-    from ..instituto.monitor import Monitor, summarize
+    from ..instituto import monitor_loop
+    from ..instituto.monitor import Monitor
     from ..instituto.registry import Registry
-    from ..durable import read_jsonl
-    from ..instituto.store import iso, utc_now
+    from ..instituto.store import iso
+    from ..times import ManualClock
 
     cfg = _load(config_path)
-    reg = Registry(cfg.registry)
-    clock = None
-    if now_text is not None:
-        from ..configfile import toml_time
-
-        fixed = toml_time(now_text, "--now")
-
-        class _Fixed:
-            def now(self):
-                return fixed
-        clock = _Fixed()
-    mon = Monitor(cfg.monitor, reg, work=cfg.work, clock=clock, site_url=cfg.site_url,
+    clock = ManualClock(parse_instant(now_text, "--now")) if now_text is not None else None
+    mon = Monitor(cfg.monitor, Registry(cfg.registry), work=cfg.work, clock=clock, site_url=cfg.site_url,
                   log=lambda m: click.echo(f"pregon monitor: {m}", err=True))
-    n = 1 if once else rounds
-    done, bad = 0, False
-    while n is None or done < n:
-        t0 = time.monotonic()
-        obs = asyncio.run(mon.round())
-        done += 1
-        bad = any(o.status not in ("ok", "notice-shown") for o in obs)
-        try:
-            rows = summarize(read_jsonl(cfg.monitor.observations), reg.all())
-            cuts = mon.cuts()
-            dashboard.write(cfg.monitor.dashboard, rows, generated=iso(utc_now()),
-                            latest_corte=cuts[-1].corte_sequence if cuts else None,
-                            lag_limit=cfg.monitor.lag_limit_seconds)
-        except OSError as exc:  # a full disk: the dashboard stays as it was; observing goes on
-            click.echo(f"pregon monitor: cannot write the dashboard {cfg.monitor.dashboard}: "
-                       f"{exc.strerror or exc}; retried next round", err=True)
+
+    def dashboard_failed(exc: OSError) -> None:  # a full disk: the dashboard stays as it was; observing goes on
+        click.echo(f"pregon monitor: cannot write the dashboard {cfg.monitor.dashboard}: "
+                   f"{exc.strerror or exc}; retried next round", err=True)
+
+    def one_round():
+        return monitor_loop.observe_round(mon, cfg.monitor.dashboard, generated=lambda: iso(utc_now()),
+                                          lag_limit=cfg.monitor.lag_limit_seconds, dashboard_failed=dashboard_failed)
+
+    last = asyncio.run(monitor_loop.run_rounds(one_round, rounds=1 if once else rounds,
+                                               interval=cfg.monitor.interval_seconds, on_round=_print_round(as_json)))
+    if once and monitor_loop.out_of_compliance(last):
+        raise CheckFailed("at least one difusor is out of compliance (see above and the dashboard)")
+
+
+def _print_round(as_json: bool):
+    def show(obs) -> None:
         for o in obs:
             if as_json:
                 click.echo(json.dumps(o.to_json(), ensure_ascii=False, sort_keys=True))
             else:
-                click.echo(f"{o.difusor:<20} {o.status:<14} corte {o.corte_sequence if o.corte_sequence is not None else '-':>4} "
-                           f"lag {'-' if o.lag_s is None else f'{o.lag_s:.0f} s':>6}  {o.error or ''}")
-        if n is not None and done >= n:
-            break
-        time.sleep(max(0.0, cfg.monitor.interval_seconds - (time.monotonic() - t0)))
-    if once and bad:
-        raise CheckFailed("at least one difusor is out of compliance (see above and the dashboard)")
+                corte = o.corte_sequence if o.corte_sequence is not None else "-"
+                lag = "-" if o.lag_s is None else f"{o.lag_s:.0f} s"
+                click.echo(f"{o.difusor:<20} {o.status:<14} corte {corte:>4} lag {lag:>6}  {o.error or ''}")
+    return show
 
 
 @monitor.command("report")
@@ -469,13 +381,12 @@ def report(ctx, config_path, fmt, as_json, by, threshold, tz_name, only, start, 
     from ..instituto.monitor import summarize, to_csv, to_text
     from ..instituto.registry import Registry
     from ..durable import read_jsonl
-    from ._times import option_time
 
     cfg = _load(config_path or ctx.obj["config_path"])
     if by is None and (threshold is not None or tz_name is not None):
         raise InputError("--threshold and --tz go with --by day|month")
     tz = availability.zone(tz_name) if tz_name is not None else availability.institute_zone(cfg)
-    t0, t1 = option_time(start, "--from", tz), option_time(end, "--to", tz)
+    t0, t1 = optional_instant(start, "--from", tz), optional_instant(end, "--to", tz)
     if t0 and t1 and t1 <= t0:
         raise InputError("--to must be later than --from")
     obs = read_jsonl(cfg.monitor.observations)

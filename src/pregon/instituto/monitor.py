@@ -19,6 +19,9 @@ difusores' analytics can leave it out):
 Every observation is a line of observations.jsonl; availability (the seeds ask 99.9%) and lag percentiles
 come from those lines. Alerts (a log line, and the optional `alert_command` with PREGON_ALERT_* variables)
 fire when a condition starts, and a `resolved` line when it ends.
+
+`lag_scale` is the one seam for a drill on an accelerated clock: simulated seconds per real second. Lags are
+measured on the clock (simulated), judged against the limit in those seconds, and reported in real ones.
 """
 
 from __future__ import annotations
@@ -28,18 +31,17 @@ import hashlib
 import json
 import math
 import os
-import re
 import ssl
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from .. import durable
 from . import store
+from .framing import ancestors_allow, frames_site, iframe_sources
 from .packages import PackageRecord, published
 from .registry import Difusor
 
@@ -109,121 +111,9 @@ def percentile(values: list[float], p: float) -> float | None:
     return v[rank - 1]
 
 
-# --- method 2: the frame and the official site's frame-ancestors ------------------------------------------------
-
-
-class _Iframes(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.sources: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "iframe":
-            src = dict(attrs).get("src")
-            if src:
-                self.sources.append(src.strip())
-
-    handle_startendtag = handle_starttag
-
-
-def iframe_sources(page: str, base: str) -> list[str]:
-    """Every iframe's src in a page, made absolute against the page's URL (in the page's order)."""
-    p = _Iframes()
-    try:
-        p.feed(page)
-        p.close()
-    except Exception:  # a broken page: whatever was read before it broke
-        pass
-    return [urljoin(base, s) for s in p.sources]
-
-
-def _endpoint(url: str) -> tuple[str, str, int] | None:
-    """(scheme, host, port) of an http(s) URL, the port made explicit."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return None
-    try:
-        port = parts.port or (443 if scheme == "https" else 80)
-    except ValueError:
-        return None
-    return scheme, parts.hostname.lower(), port
-
-
-def frames_site(src: str, site: str) -> bool:
-    """Whether an iframe's src is the official site: same origin, under site_url's path."""
-    a, b = _endpoint(src), _endpoint(site)
-    if a is None or b is None or a != b:
-        return False
-    path, prefix = urlsplit(src).path or "/", urlsplit(site).path or "/"
-    return path.startswith(prefix) or path + "/" == prefix
-
-
-_SOURCE = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?P<host>\*|(?:\*\.)?[a-z0-9.-]+|\[[0-9a-f:.]+\])"
-                     r"(?::(?P<port>[0-9]+|\*))?(?P<path>/.*)?$")
-
-
-def frame_ancestor_lists(csp_headers: list[str]) -> list[list[str]]:
-    """The source list of `frame-ancestors` in each policy that has one (several policies all apply)."""
-    out = []
-    for header in csp_headers:
-        for policy_text in header.split(","):
-            for directive in policy_text.split(";"):
-                words = directive.split()
-                if words and words[0].lower() == "frame-ancestors":
-                    out.append([w.lower() for w in words[1:]])
-                    break
-    return out
-
-
-def source_allows(source: str, ancestor: str, self_url: str) -> bool:
-    """CSP3 source matching of an ancestor's origin, for frame-ancestors (paths do not apply to origins)."""
-    anc, own = _endpoint(ancestor), _endpoint(self_url)
-    if anc is None:
-        return False
-    scheme, host, port = anc
-    if source == "'self'":
-        return own is not None and anc == own
-    if source == "*":
-        return True
-    if re.fullmatch(r"[a-z][a-z0-9+.-]*:", source):
-        return scheme == source[:-1] or (source == "http:" and scheme == "https")
-    m = _SOURCE.match(source)
-    if m is None:
-        return False
-    s_scheme = m.group("scheme") or (own[0] if own else "https")
-    if not (scheme == s_scheme or (s_scheme == "http" and scheme == "https")):
-        return False
-    s_host = m.group("host")
-    if s_host.startswith("*."):
-        if not host.endswith(s_host[1:]):
-            return False
-    elif s_host != "*" and s_host != host:
-        return False
-    s_port = m.group("port")
-    if s_port == "*":
-        return True
-    if s_port is None:
-        return port == (443 if scheme == "https" else 80)
-    return int(s_port) == port
-
-
-def ancestors_allow(csp_headers: list[str], x_frame_options: str | None, ancestor: str, site: str) -> bool:
-    """Whether a browser lets the official site (with these response headers) be framed by `ancestor`."""
-    lists = frame_ancestor_lists(csp_headers)
-    if lists:
-        return all(any(source_allows(src, ancestor, site) for src in sources) for sources in lists)
-    xfo = (x_frame_options or "").strip().lower()
-    if xfo == "deny":
-        return False
-    if xfo == "sameorigin":
-        return _endpoint(ancestor) == _endpoint(site)
-    return True
-
-
 class Monitor:
     def __init__(self, cfg, registry, *, clock=None, work: Path | None = None, log=None, verify_tls=True,
-                 transport=None, site_url: str | None = None):
+                 transport=None, site_url: str | None = None, lag_scale: float | None = None):
         self.cfg = cfg  # MonitorConfig
         self.registry = registry
         self.work = Path(work) if work is not None else None
@@ -232,6 +122,8 @@ class Monitor:
         self.verify_tls = verify_tls
         self.transport = transport
         self.site_url = site_url  # the official site a frame difusor must frame ([instituto] site_url)
+        # clock seconds per reported second: a drill's speed, its lags then in real seconds; None: the clock's
+        self.lag_scale = None if lag_scale is None else float(lag_scale)
         self._policy_client = None
         self._policy_task = None
         self.first_seen: dict[str, tuple[int, str]] = {}  # difusor -> (corte, first seen iso)
@@ -329,69 +221,14 @@ class Monitor:
         import httpx
 
         now = self.now()
-        base = d.enlace
-        o = Observation(time=store.iso(now), difusor=d.id, url=base, status="ok", up=False)
+        o = Observation(time=store.iso(now), difusor=d.id, url=d.enlace, status="ok", up=False)
         t0 = time.perf_counter()
         try:
             if d.transfer.method == "frame":
                 return await self._observe_frame(client, d, o, t0)
             if not d.active:
-                r = await client.get(base)
-                o.http_status, o.up = r.status_code, r.status_code == 200
-                o.status = "notice-shown" if NOTICE_TEXT in r.text else "notice-missing"
-                if o.status == "notice-missing":
-                    o.error = "blocked, but its portal does not show the institute's notice"
-                return o
-            main_path = self.cfg.main
-            r = await client.get(base + main_path)
-            o.response_s = round(time.perf_counter() - t0, 3)
-            o.http_status = r.status_code
-            if r.status_code != 200:
-                o.status, o.error = "down", f"HTTP {r.status_code} for {main_path}"
-                return o
-            o.up = True
-            body = r.content
-            cc = r.headers.get("cache-control", "").lower()
-            o.headers_ok = all(t in cc for t in NO_STORE_TOKENS)
-            rec, named = self._identify(body, cuts)
-            if rec is None:
-                o.status, o.tampered = "tampered", [main_path]
-                o.error = (f"shows corte {named}, which the institute never published" if named is not None else
-                           f"{main_path} is not the official file of any corte the institute published")
-                return o
-            seq = rec.corte_sequence
-            o.corte_sequence, o.corte_instant = seq, rec.corte_instant
-            prev = self.first_seen.get(d.id)
-            if prev is None or prev[0] != seq:
-                self.first_seen[d.id] = (seq, o.time)
-            o.since = self.first_seen[d.id][1]
-            public = [c for c in cuts if datetime.fromisoformat(c.published) <= now]
-            latest = public[-1] if public else None
-            o.latest_corte = latest.corte_sequence if latest else None
-            if latest is None or seq >= latest.corte_sequence:
-                o.lag_s = 0.0
-            else:
-                newer = [c for c in public if c.corte_sequence > seq]
-                o.lag_s = round((now - datetime.fromisoformat(newer[0].published)).total_seconds(), 3)
-            bad = []
-            if _sha(body) != self._official(rec, main_path):
-                bad.append(main_path)
-            paths = self._samples.get(rec.sequence)
-            if paths is None:
-                paths = self._samples[rec.sequence] = sample_paths(Path(rec.site), self.cfg.sample_pages)
-            for rel in paths:
-                pr = await client.get(base + rel)
-                if pr.status_code != 200 or _sha(pr.content) != self._official(rec, rel):
-                    bad.append(rel)
-            o.tampered = bad
-            if bad:
-                o.status, o.error = "tampered", f"differs from the official corte {seq}: {', '.join(bad[:5])}"
-            elif o.lag_s is not None and o.lag_s > self.cfg.lag_limit_seconds:
-                o.status = "lagging"
-                o.error = f"shows corte {seq}; corte {latest.corte_sequence} is out for {o.lag_s:.0f} s"
-            elif not o.headers_ok:
-                o.status = "headers"
-                o.error = f"json/main.json Cache-Control is {cc!r}; required: {', '.join(NO_STORE_TOKENS)}"
+                return await self._observe_blocked(client, d, o)
+            return await self._observe_copy(client, d, o, t0, cuts, now)
         except httpx.ConnectError as exc:
             cause = exc.__cause__ or exc
             if isinstance(cause, ssl.SSLError) or "CERTIFICATE" in str(exc).upper() or "SSL" in str(exc).upper():
@@ -406,6 +243,96 @@ class Monitor:
             if o.response_s is None:
                 o.response_s = round(time.perf_counter() - t0, 3)
         return o
+
+    async def _observe_blocked(self, client, d: Difusor, o: Observation) -> Observation:
+        """A blocked difusor hosting a copy: its home page must show the institute's notice."""
+        r = await client.get(d.enlace)
+        o.http_status, o.up = r.status_code, r.status_code == 200
+        o.status = "notice-shown" if NOTICE_TEXT in r.text else "notice-missing"
+        if o.status == "notice-missing":
+            o.error = "blocked, but its portal does not show the institute's notice"
+        return o
+
+    async def _answer(self, client, o: Observation, url: str, t0: float, what: str):
+        """GET the page a difusor is judged by, its time and status noted in `o`: the response when it answers
+        200; None, and `o` down, otherwise."""
+        r = await client.get(url)
+        o.response_s = round(time.perf_counter() - t0, 3)
+        o.http_status = r.status_code
+        if r.status_code != 200:
+            o.status, o.error = "down", f"HTTP {r.status_code} for {what}"
+            return None
+        o.up = True
+        return r
+
+    async def _observe_copy(self, client, d: Difusor, o: Observation, t0: float, cuts: list[PackageRecord],
+                            now: datetime) -> Observation:
+        """An active difusor hosting a copy: its main file names a published corte, it is that corte's to the
+        byte (and so are the sampled pages), it is not behind, and main.json is served uncached."""
+        main_path = self.cfg.main
+        r = await self._answer(client, o, d.enlace + main_path, t0, main_path)
+        if r is None:
+            return o
+        body = r.content
+        cc = r.headers.get("cache-control", "").lower()
+        o.headers_ok = all(t in cc for t in NO_STORE_TOKENS)
+        rec, named = self._identify(body, cuts)
+        if rec is None:
+            o.status, o.tampered = "tampered", [main_path]
+            o.error = (f"shows corte {named}, which the institute never published" if named is not None else
+                       f"{main_path} is not the official file of any corte the institute published")
+            return o
+        latest, lag = self._corte_and_lag(d, o, rec, cuts, now)
+        o.tampered = bad = await self._differences(client, d.enlace, rec, body)
+        if bad:
+            o.status = "tampered"
+            o.error = f"differs from the official corte {rec.corte_sequence}: {', '.join(bad[:5])}"
+        elif lag is not None and lag > self.cfg.lag_limit_seconds:
+            o.status = "lagging"
+            o.error = (f"shows corte {rec.corte_sequence}; corte {latest.corte_sequence} is out for "
+                       f"{self._lag_text(o.lag_s)}")
+        elif not o.headers_ok:
+            o.status = "headers"
+            o.error = f"json/main.json Cache-Control is {cc!r}; required: {', '.join(NO_STORE_TOKENS)}"
+        return o
+
+    def _corte_and_lag(self, d: Difusor, o: Observation, rec: PackageRecord, cuts: list[PackageRecord],
+                       now: datetime) -> tuple[PackageRecord | None, float | None]:
+        """Fill in the corte shown, since when, the latest public one and the lag (reported over `lag_scale`);
+        returns (latest public cut, lag in clock seconds)."""
+        seq = rec.corte_sequence
+        o.corte_sequence, o.corte_instant = seq, rec.corte_instant
+        prev = self.first_seen.get(d.id)
+        if prev is None or prev[0] != seq:
+            self.first_seen[d.id] = (seq, o.time)
+        o.since = self.first_seen[d.id][1]
+        public = [c for c in cuts if datetime.fromisoformat(c.published) <= now]
+        latest = public[-1] if public else None
+        o.latest_corte = latest.corte_sequence if latest else None
+        if latest is None or seq >= latest.corte_sequence:
+            lag = 0.0
+        else:
+            newer = [c for c in public if c.corte_sequence > seq]
+            lag = round((now - datetime.fromisoformat(newer[0].published)).total_seconds(), 3)
+        o.lag_s = lag if self.lag_scale is None else round(lag / self.lag_scale, 3)
+        return latest, lag
+
+    def _lag_text(self, reported: float) -> str:
+        return f"{reported:.0f} s" if self.lag_scale is None else f"{reported:.1f} real s"
+
+    async def _differences(self, client, base: str, rec: PackageRecord, body: bytes) -> list[str]:
+        """The files of the difusor's copy that are not the official corte's: main.json and a stable sample."""
+        bad = []
+        if _sha(body) != self._official(rec, self.cfg.main):
+            bad.append(self.cfg.main)
+        paths = self._samples.get(rec.sequence)
+        if paths is None:
+            paths = self._samples[rec.sequence] = sample_paths(Path(rec.site), self.cfg.sample_pages)
+        for rel in paths:
+            pr = await client.get(base + rel)
+            if pr.status_code != 200 or _sha(pr.content) != self._official(rec, rel):
+                bad.append(rel)
+        return bad
 
     # --- method 2 -----------------------------------------------------------------------------------------
 
@@ -449,13 +376,9 @@ class Monitor:
             else:
                 o.status = "notice-shown"
             return o
-        r = await client.get(d.enlace)
-        o.response_s = round(time.perf_counter() - t0, 3)
-        o.http_status = r.status_code
-        if r.status_code != 200:
-            o.status, o.error = "down", f"HTTP {r.status_code} for its framing page {d.enlace}"
+        r = await self._answer(client, o, d.enlace, t0, f"its framing page {d.enlace}")
+        if r is None:
             return o
-        o.up = True
         try:
             page = r.content[:MAX_FRAME_PAGE].decode(r.encoding or "utf-8", "replace")
         except LookupError:  # a charset no codec knows
@@ -487,7 +410,7 @@ class Monitor:
             kinds.add("down")
         if o.status == "tampered" or o.tampered:
             kinds.add("tampered")
-        if o.lag_s is not None and o.lag_s > self.cfg.lag_limit_seconds:
+        if o.lag_s is not None and o.lag_s * (self.lag_scale or 1) > self.cfg.lag_limit_seconds:  # in clock s
             kinds.add("lag")
         if o.headers_ok is False:
             kinds.add("headers")

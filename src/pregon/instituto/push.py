@@ -11,6 +11,9 @@ Atomic arrival: SFTP uploads to `.<name>.part` and renames to `<name>` (posix-re
 Difusores run as independent asyncio tasks: a slow or dead one costs only its own timeouts. Each difusor
 has a lock, so two cuts never push to it at once; the later push sends whatever it still lacks
 (`packages.pending_for`).
+
+The one seam: `link`, an async `(difusor, record) -> record` consulted before each package goes out, is what
+the wire does to it (a drill's delay or corruption); and `resync` forgets what a difusor says it lacks.
 """
 
 from __future__ import annotations
@@ -64,13 +67,15 @@ class Pusher:
     """Delivers records to difusores; remembers per difusor what was delivered (from the log on start)."""
 
     def __init__(self, cfg: PushConfig, ssh_key: Path | None, log_path: Path, ssh_dir: Path, *,
-                 sleep=asyncio.sleep, rsync: str = "rsync", ssh: str = "ssh", work: Path | None = None):
+                 sleep=asyncio.sleep, rsync: str = "rsync", ssh: str = "ssh", work: Path | None = None,
+                 link=None):
         self.cfg = cfg
         self.ssh_key = Path(ssh_key) if ssh_key else None
         self.log_path = Path(log_path)
         self.ssh_dir = Path(ssh_dir)
         self.sleep = sleep  # injectable: backoff waits go through it
         self.rsync, self.ssh = rsync, ssh
+        self.link = link  # async (difusor, record) -> the record as it goes on the wire; None: as it is
         self.last_ok: dict[str, int] = {}
         self.tree_seq: dict[str, int] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -133,7 +138,8 @@ class Pusher:
     async def deliver(self, d: Difusor, todo: list[PackageRecord]) -> list[Delivery]:
         out: list[Delivery] = []
         for rec in todo:
-            delivery = await self._with_retries(d, rec)
+            sent = rec if self.link is None else await self.link(d, rec)
+            delivery = await self._with_retries(d, sent)
             out.append(delivery)
             entry = {**delivery.to_json(), "kind": rec.kind}
             self._log.append(entry)
@@ -143,6 +149,11 @@ class Pusher:
             if rec.kind in ("full", "delta"):
                 self.tree_seq[d.id] = max(self.tree_seq.get(d.id, 0), rec.sequence)
         return out
+
+    def resync(self, ident: str, sequence: int | None, tree_sequence: int | None) -> None:
+        """Forget what was delivered after what the difusor says it holds: the next push sends the rest."""
+        self.last_ok[ident] = int(sequence or 0)
+        self.tree_seq[ident] = int(tree_sequence or 0)
 
     async def _with_retries(self, d: Difusor, rec: PackageRecord) -> Delivery:
         method = d.transfer.method

@@ -6,9 +6,9 @@ instant, take the corte, render the official site (incrementally from the previo
 difusor must resynchronise; deltas between), record it, publish it to the pull directory and the official
 site, and start pushing it to every active difusor in the background: a cut never waits for a difusor.
 
-Time comes only from the injected `Clock` (`now()`, `sleep_until()`): `SystemClock` in production,
-`AcceleratedClock` for drills, `ManualClock` for tests. A cut that fails is journaled and retried after
-`cut_retry_seconds`, up to `cut_retries` times, then journaled as abandoned; a cut whose successor is
+Time comes only from the injected `Clock` of pregon.times (`now()`, `sleep_until()`): `SystemClock` in
+production, `AcceleratedClock` for drills, `ManualClock` for tests. A cut that fails is journaled and retried
+after `cut_retry_seconds`, up to `cut_retries` times, then journaled as abandoned; a cut whose successor is
 already due when its turn comes is journaled as skipped. Nothing is skipped silently. State (last cut,
 last package) is in work/state.json, so a restart resumes with the next due cut.
 """
@@ -19,12 +19,12 @@ import asyncio
 import os
 import shutil
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 
 from .. import durable
 from ..errors import InputError
+from ..times import Clock, SystemClock
 from . import drops, ending
 from . import packages as pk
 from . import pull, store
@@ -32,63 +32,6 @@ from .config import Config, require
 from .public_list import write_public_list
 from .push import Pusher
 from .registry import Registry
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-    async def sleep_until(self, t: datetime) -> None: ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc)
-
-    async def sleep_until(self, t: datetime) -> None:
-        while True:
-            delay = (t - self.now()).total_seconds()
-            if delay <= 0:
-                return
-            await asyncio.sleep(min(delay, 60))
-
-
-class AcceleratedClock:
-    """Virtual time that runs `speed` times faster than the real clock, from `start` (for drills)."""
-
-    def __init__(self, start: datetime, speed: float = 60.0):
-        if start.tzinfo is None:
-            raise ValueError("start must be timezone-aware")
-        self.start, self.speed = start, float(speed)
-        self._t0 = time.monotonic()
-
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=(time.monotonic() - self._t0) * self.speed)
-
-    async def sleep_until(self, t: datetime) -> None:
-        while True:
-            delay = (t - self.now()).total_seconds()
-            if delay <= 0:
-                return
-            await asyncio.sleep(delay / self.speed)
-
-
-class ManualClock:
-    """A clock that jumps: sleep_until(t) sets now to t at once (tests)."""
-
-    def __init__(self, start: datetime):
-        self.t = start
-
-    def now(self) -> datetime:
-        return self.t
-
-    def advance(self, **kw) -> datetime:
-        self.t += timedelta(**kw)
-        return self.t
-
-    async def sleep_until(self, t: datetime) -> None:
-        if t > self.t:
-            self.t = t
-        await asyncio.sleep(0)
 
 
 def cut_instants(start: datetime, end: datetime | None, cadence: timedelta):
@@ -449,16 +392,8 @@ class Scheduler:
 
 
 def _render(render, corte, site: Path, previous: Path | None, jobs: int):
-    """The site stage's `build(corte, out_dir, previous=None, *, jobs=…)`, passing only what it accepts."""
-    import inspect
-
-    params = inspect.signature(render.build).parameters
-    kw = {}
-    if "previous" in params:
-        kw["previous"] = previous
-    if "jobs" in params:
-        kw["jobs"] = jobs
-    return render.build(corte, site, **kw)
+    """The site stage: `corte`'s site into `site`, rewriting only what changed since `previous`."""
+    return render.build(corte, site, previous=previous, jobs=jobs)
 
 
 def run_schedule(cfg: Config, clock: Clock | None = None, *, max_cuts: int | None = None, log=None) -> int:

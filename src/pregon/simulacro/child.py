@@ -19,9 +19,9 @@ import sys
 
 
 def _clock(args):
-    from .clock import DrillClock
+    from ..times import AcceleratedClock
 
-    return DrillClock.from_argv(args.start, args.speed, args.origin)
+    return AcceleratedClock.from_argv(args.start, args.speed, args.origin)
 
 
 def _run(args) -> int:

@@ -15,9 +15,10 @@ I counts from 1 in the order `pregon simulacro` lists the difusores (1 SFTP, 2 r
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -122,3 +123,23 @@ class Faults:
 
     def downs(self) -> list[Fault]:
         return [f for f in self.faults if f.kind == "down"]
+
+
+class PushLink:
+    """The institute's push link with the drill's faults, as the `link` of instituto.push.Pusher: a delay
+    before each package, and the tampered one replaced by a corrupted copy on its way (the record's name and
+    size stay: the difusor's receiver is what must notice)."""
+
+    def __init__(self, faults: Faults, work: Path, note):
+        self.faults, self.work, self.note = faults, Path(work), note
+
+    async def __call__(self, d, rec):
+        delay = self.faults.delay(d.id)
+        if delay:
+            await asyncio.sleep(delay)
+        if rec.kind != "notice" and self.faults.count_and_tamper(d.id):
+            bad = corrupt_copy(Path(rec.file), self.work / "simulacro-alterados" / d.id)
+            self.note(f"  ! falla inyectada: el paquete {rec.sequence} ({rec.kind}) a {d.id} se altera en "
+                      "tránsito (envío)")
+            return replace(rec, file=str(bad))
+        return rec
