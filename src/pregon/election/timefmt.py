@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
-from ..errors import InputError
 
 NO_TIME = -1
 
@@ -37,17 +36,6 @@ def fixed_offset(label: str) -> tzinfo:
     body = body.lstrip("+-")
     h, _, m = body.partition(":")
     return timezone(sign * timedelta(hours=int(h or 0), minutes=int(m or 0)))
-
-
-def parse_instant(text: str, what: str = "--at") -> datetime:
-    """A cut instant from the command line: ISO 8601 with an explicit offset, never naive."""
-    try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{what}: {text!r} is not an ISO 8601 time; write it like 2024-06-02T22:40:00-06:00") from None
-    if t.tzinfo is None:
-        raise InputError(f"{what}: {text!r} has no UTC offset; add one, e.g. {text}-06:00")
-    return t
 
 
 LOCAL_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")

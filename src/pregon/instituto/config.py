@@ -75,7 +75,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ..configfile import read_toml, toml_time
+from ..configfile import read_toml
+from ..times import parse_instant
 from ..configschema import LD, B, D, I, N, S, T, check
 from ..errors import InputError
 
@@ -237,8 +238,8 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
     i, s, p, m = (data.get(k, {}) for k in ("instituto", "schedule", "push", "monitor"))
     cortes = _source(data.get("source", {}), f"{where} [source]")
     final_cut = s.get("final_cut", True)
-    start = toml_time(s["start"], f"{where} [schedule] start") if "start" in s else None
-    end = toml_time(s["end"], f"{where} [schedule] end") if "end" in s else None
+    start = parse_instant(s["start"], f"{where} [schedule] start") if "start" in s else None
+    end = parse_instant(s["end"], f"{where} [schedule] end") if "end" in s else None
     if start and end and end <= start:
         raise InputError(f"{where} [schedule]: end must be later than start")
     ws = f"{where} [schedule]"

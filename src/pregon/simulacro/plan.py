@@ -403,7 +403,9 @@ def write_difusor(plan: Plan, d: DifusorPlan) -> None:
     (d.root / "inbox").mkdir(exist_ok=True)
     pub = plan.inst / "keys" / "pregon.pub"
     local = plan.start.astimezone(plan.tz)
-    end = (plan.end + timedelta(hours=2)).astimezone(plan.tz)  # the final cut (at `end`) must still go live
+    # the final cut (at `end`) must still go live: its window stays open two simulated hours, and at least ten
+    # real minutes (a busy machine may take minutes to render and package a whole final site)
+    end = (plan.end + max(timedelta(hours=2), timedelta(minutes=10 * plan.speed))).astimezone(plan.tz)
     pull = ""
     if d.method == "pull":
         from ..instituto.access import Access, pull_url  # its own credential (`difusores access`)
