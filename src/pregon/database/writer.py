@@ -116,7 +116,7 @@ def _geo_numbers(ec: EleccionCorte, geo_ambito: str) -> np.ndarray:
 
 
 def _row_order(a, geo: np.ndarray) -> np.ndarray:
-    """Entity, distrito, sección, tipo, casilla, ext_contigua; fuera de catálogo last (PREP_RULES.md)."""
+    """Entity, distrito, sección, tipo, casilla, ext_contigua; fuera de catálogo last (docs/counting.md)."""
     tipo_rank = np.searchsorted(np.array(sorted("BCEMSV")), a.tipo_casilla)
     return np.lexsort((a.tipo_acta, a.ext_contigua, a.id_casilla, tipo_rank, a.seccion, geo, a.entidad,
                        a.fuera_catalogo))

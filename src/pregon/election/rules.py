@@ -1,4 +1,4 @@
-"""The PREP counting rules (../shared/PREP_RULES.md), vectorised over many actas at once.
+"""The PREP counting rules (docs/counting.md), vectorised over many actas at once.
 
 One implementation serves the corte engine, the recount of a published database and the tests: the scalar
 helpers call the array version with one row. Vote values are int64 with negative codes for the texts the

@@ -161,39 +161,39 @@ def _copy_tree(src: Path, dest: Path) -> None:
 
 def _unzip(path: Path, dest: Path) -> None:
     with zipfile.ZipFile(path) as zf:
-        infos = zf.infolist()
-        _bounded(path.name, len(infos), sum(i.file_size for i in infos))
-        dest.mkdir(parents=True)
-        for info in infos:
-            rel = _safe(info.filename, path.name)
+        def kind(info) -> str:
             mode = info.external_attr >> 16
-            if mode and stat.S_ISLNK(mode):
-                raise DropRefused("unsafe", f"{path.name}: member {info.filename!r} is a link")
-            target = dest.joinpath(*rel.parts)
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as out:
-                shutil.copyfileobj(src, out, 1 << 20)
+            return "link" if mode and stat.S_ISLNK(mode) else "dir" if info.is_dir() else "file"
+
+        _extract(path.name, dest, [(i.filename, i.file_size, kind(i), lambda i=i: zf.open(i)) for i in zf.infolist()])
 
 
 def _untar(path: Path, dest: Path) -> None:
     with tarfile.open(path) as tf:
-        members = tf.getmembers()
-        _bounded(path.name, len(members), sum(m.size for m in members))
-        dest.mkdir(parents=True)
-        for m in members:
-            rel = _safe(m.name, path.name)
-            target = dest.joinpath(*rel.parts)
-            if m.isdir():
-                target.mkdir(parents=True, exist_ok=True)
-            elif m.isreg():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with tf.extractfile(m) as src, open(target, "wb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)
-            else:
-                raise DropRefused("unsafe", f"{path.name}: member {m.name!r} is not a file or directory")
+        def kind(m) -> str:
+            return "dir" if m.isdir() else "file" if m.isreg() else "other"
+
+        _extract(path.name, dest, [(m.name, m.size, kind(m), lambda m=m: tf.extractfile(m)) for m in tf.getmembers()])
+
+
+def _extract(name: str, dest: Path, members: list) -> None:
+    """Members (name, size, kind, open) of a zip or a tar into `dest`: bounded, each name made safe, only files
+    and directories (a link or anything else refuses the whole drop)."""
+    _bounded(name, len(members), sum(size for _, size, _, _ in members))
+    dest.mkdir(parents=True)
+    for member, _size, kind, open_member in members:
+        rel = _safe(member, name)
+        if kind == "link":
+            raise DropRefused("unsafe", f"{name}: member {member!r} is a link")
+        if kind not in ("dir", "file"):
+            raise DropRefused("unsafe", f"{name}: member {member!r} is not a file or directory")
+        target = dest.joinpath(*rel.parts)
+        if kind == "dir":
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open_member() as src, open(target, "wb") as out:
+            shutil.copyfileobj(src, out, 1 << 20)
 
 
 def _bounded(name: str, members: int, size: int) -> None:

@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 from ..errors import InputError
 from ..serve import policy
 from ..serve.limits import ClientLimits
-from ..serve.webconfig import _ms, apache_standalone, make_runtime_dir, nginx_standalone  # noqa: F401  (make_runtime_dir re-exported)
+from ..serve.webconfig import make_runtime_dir  # noqa: F401  (re-exported for `pregon instituto webconfig`)
+from ..serve.webconfig import APACHE_SITE_CACHE, NGINX_STATIC, _ms, apache_standalone, nginx_site_locations, nginx_standalone
 from . import pull
 from .access import NOTICE_NAME, PACKAGE_NAME, TOKEN_PATTERN, Access
 from .registry import Registry
@@ -348,38 +349,13 @@ def render_nginx(cfg, *, registry: Registry | None = None, listen: str | None = 
     index index.html;
     access_log {log} pregon_instituto buffer=64k flush=1s;
     # `official` changes by rename(2) at every cut; never cache descriptors across a swap
-    open_file_cache off;
-    disable_symlinks off;
-    etag on;
-    server_tokens off;
-    charset utf-8;
-    charset_types text/css text/plain text/csv application/javascript;
-    types {{ text/csv csv; }}
-    limit_conn pregon_inst_conn {lim.max_per_client};
+{NGINX_STATIC}    limit_conn pregon_inst_conn {lim.max_per_client};
     client_header_timeout {_ms(lim.header_timeout)};
     keepalive_timeout {_ms(lim.idle_timeout)};
     send_timeout {_ms(lim.send_timeout)};
 
     # --- the official site ---
-    location = /json/main.json {{
-        default_type application/json;
-        etag off;
-        if_modified_since off;
-{headers(policy.NO_STORE, "        ")}
-    }}
-    location ~* "{policy.HASHED_REGEX_TEXT}" {{
-{headers(policy.IMMUTABLE, "        ")}
-    }}
-    location ~* "(\\.html?|/)$" {{
-{headers(policy.HTML, "        ")}
-    }}
-    location ~ "/\\." {{
-        return 404;
-    }}
-    location / {{
-{headers(policy.OTHER, "        ")}
-    }}
-{pull_part}
+{nginx_site_locations(headers)}{pull_part}
 {_nginx_monitor(lay, allow, headers, own_sec)}}}
 """
     if lay.https:
@@ -507,20 +483,7 @@ def render_apache(cfg, *, registry: Registry | None = None, listen: str | None =
         RequestReadTimeout header={math.ceil(lim.header_timeout)}
     </IfModule>
 {tls}{_apache_headers(policy.security_headers(lay.frame_ancestors, https=lay.https), "    ")}
-    Header always set Cache-Control "{policy.OTHER}"
-    <LocationMatch "(\\.html?|/)$">
-        Header always set Cache-Control "{policy.HTML}"
-    </LocationMatch>
-    <LocationMatch "{policy.HASHED_REGEX_TEXT}">
-        Header always set Cache-Control "{policy.IMMUTABLE}"
-    </LocationMatch>
-    <Location "/json/main.json">
-        Header always set Cache-Control "{policy.NO_STORE}"
-        Header unset ETag
-        Header unset Last-Modified
-        FileETag None
-    </Location>
-    RewriteEngine On
+{APACHE_SITE_CACHE}    RewriteEngine On
     RewriteRule "/\\." - [R=404]
 {pull_part}
     # --- the monitor's dashboard: operations only ---

@@ -171,18 +171,25 @@ def parse_public_key(text: str, where: str = "public key") -> PublicKey:
 
 def load_public_key(path: str | os.PathLike) -> PublicKey:
     """A public key file, a key directory holding pregon.pub, or the base64 line itself."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / PUBLIC_KEY_FILE
-    try:
-        text = p.read_text("utf-8")
-    except FileNotFoundError:
+    p, text = _key_file(path, PUBLIC_KEY_FILE, "public key")
+    if text is None:
         if str(path).startswith("RW") and "/" not in str(path)[:4]:
             return parse_public_key(str(path), "public key argument")
-        raise InputError(f"{p}: no such public key file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot read public key: {exc}") from None
+        raise InputError(f"{p}: no such public key file")
     return parse_public_key(text, str(p))
+
+
+def _key_file(path: str | os.PathLike, name: str, what: str) -> tuple[Path, str | None]:
+    """(the file, its text or None when it does not exist) of a key given as a file or a key directory."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / name
+    try:
+        return p, p.read_text("utf-8")
+    except FileNotFoundError:
+        return p, None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot read {what}: {exc}") from None
 
 
 def parse_secret_key(text: str, where: str = "secret key") -> SecretKey:
@@ -208,15 +215,9 @@ def parse_secret_key(text: str, where: str = "secret key") -> SecretKey:
 
 def load_secret_key(path: str | os.PathLike) -> SecretKey:
     """A minisign secret key file, or a key directory holding pregon.key."""
-    p = Path(path)
-    if p.is_dir():
-        p = p / SECRET_KEY_FILE
-    try:
-        text = p.read_text("utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such secret key file (create one with `pregon package keygen`)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot read secret key: {exc}") from None
+    p, text = _key_file(path, SECRET_KEY_FILE, "secret key")
+    if text is None:
+        raise InputError(f"{p}: no such secret key file (create one with `pregon package keygen`)")
     return parse_secret_key(text, str(p))
 
 

@@ -48,6 +48,40 @@ def _https(difusor: Config) -> bool:
 
 # --- nginx ------------------------------------------------------------------------------------------------
 
+# what a server serving a tree swapped by rename(2) must say, for the difusor's `current` and the official site
+NGINX_STATIC = """    open_file_cache off;
+    disable_symlinks off;
+    etag on;
+    server_tokens off;
+    charset utf-8;
+    charset_types text/css text/plain text/csv application/javascript;
+    types { text/csv csv; }
+"""
+
+
+def nginx_site_locations(headers) -> str:
+    """The locations of a published PREP site in nginx: main.json never cached, hashed assets immutable, pages
+    short, dotfiles 404, the rest `policy.OTHER`; `headers(cache, indent)` writes a location's headers."""
+    return f"""    location = /json/main.json {{
+        default_type application/json;
+        etag off;
+        if_modified_since off;
+{headers(policy.NO_STORE, "        ")}
+    }}
+    location ~* "{_HASHED}" {{
+{headers(policy.IMMUTABLE, "        ")}
+    }}
+    location ~* "(\\.html?|/)$" {{
+{headers(policy.HTML, "        ")}
+    }}
+    location ~ "/\\." {{
+        return 404;
+    }}
+    location / {{
+{headers(policy.OTHER, "        ")}
+    }}
+"""
+
 
 def render_nginx(difusor: Config, *, listen: str | None = None, access_log: str | None = None,
                  standalone: bool = False, runtime_dir: Path | None = None, user: str | None = None,
@@ -88,33 +122,8 @@ def render_nginx(difusor: Config, *, listen: str | None = None, access_log: str 
     index index.html;
     access_log {log} combined buffer=64k flush=1s;
     # the release behind `current` changes by rename(2); never cache descriptors across a swap
-    open_file_cache off;
-    disable_symlinks off;
-    etag on;
-    server_tokens off;
-    charset utf-8;
-    charset_types text/css text/plain text/csv application/javascript;
-    types {{ text/csv csv; }}
-{limit}
-    location = /json/main.json {{
-        default_type application/json;
-        etag off;
-        if_modified_since off;
-{headers(policy.NO_STORE, "        ")}
-    }}
-    location ~* "{_HASHED}" {{
-{headers(policy.IMMUTABLE, "        ")}
-    }}
-    location ~* "(\\.html?|/)$" {{
-{headers(policy.HTML, "        ")}
-    }}
-    location ~ "/\\." {{
-        return 404;
-    }}
-    location / {{
-{headers(policy.OTHER, "        ")}
-    }}
-}}
+{NGINX_STATIC}{limit}
+{nginx_site_locations(headers)}}}
 """
     if https:
         server += f"""server {{
@@ -157,6 +166,22 @@ http {{
 
 
 # --- Apache ------------------------------------------------------------------------------------------------
+
+# a published PREP site's cache policy in Apache: main.json never cached, hashed assets immutable, pages short
+APACHE_SITE_CACHE = f"""    Header always set Cache-Control "{policy.OTHER}"
+    <LocationMatch "(\\.html?|/)$">
+        Header always set Cache-Control "{policy.HTML}"
+    </LocationMatch>
+    <LocationMatch "{_HASHED}">
+        Header always set Cache-Control "{policy.IMMUTABLE}"
+    </LocationMatch>
+    <Location "/json/main.json">
+        Header always set Cache-Control "{policy.NO_STORE}"
+        Header unset ETag
+        Header unset Last-Modified
+        FileETag None
+    </Location>
+"""
 
 
 def render_apache(difusor: Config, *, listen: str | None = None, access_log: str | None = None,
@@ -202,20 +227,7 @@ def render_apache(difusor: Config, *, listen: str | None = None, access_log: str
     AddType text/csv .csv
     AddDefaultCharset utf-8
 {tls}{rate}{sec}
-    Header always set Cache-Control "{policy.OTHER}"
-    <LocationMatch "(\\.html?|/)$">
-        Header always set Cache-Control "{policy.HTML}"
-    </LocationMatch>
-    <LocationMatch "{_HASHED}">
-        Header always set Cache-Control "{policy.IMMUTABLE}"
-    </LocationMatch>
-    <Location "/json/main.json">
-        Header always set Cache-Control "{policy.NO_STORE}"
-        Header unset ETag
-        Header unset Last-Modified
-        FileETag None
-    </Location>
-    <LocationMatch "/\\.">
+{APACHE_SITE_CACHE}    <LocationMatch "/\\.">
         Require all denied
     </LocationMatch>
 </VirtualHost>

@@ -59,7 +59,7 @@ class ElectionSpec:
 
 @dataclass(frozen=True)
 class AnomalyRates:
-    """Per expected acta. Calibrated on Quintana Roo 2019 (2,136 actas), see PREP_RULES.md."""
+    """Per expected acta. Calibrated on Quintana Roo 2019 (2,136 actas), see docs/counting.md."""
 
     never_casilla: float = 0.015  # the casilla's actas never reach the PREP
     never_acta: float = 0.008  # one acta never arrives
