@@ -37,7 +37,8 @@ from ..errors import CheckFailed, InputError
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out/simulacro"),
               show_default=True, help="work directory (reset on every drill)")
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="seed of the synthetic election")
-@click.option("--scale", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True, help="shrink the election (e.g. 0.1)")
+@click.option("--scale", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="shrink the election (e.g. 0.1); a --perfil drill defaults to about 6,000 actas per corte")
 @click.option("--fault", "fault_specs", multiple=True, metavar="SPEC",
               help="down:I:A-B (difusor I down from simulated minute A to B), tamper:I:N (the N-th package to "
                    "difusor I corrupted on the wire), slow:I:S (S real seconds before each delivery to I); "
@@ -81,6 +82,10 @@ def simulacro(ctx, profile, preset, election_dir, source_kind, n, methods, hours
         if election_dir is not None:
             raise InputError("--perfil and --election: choose one (a profile drills its own synthetic election)")
         rules = perfiles.load(profile)
+        if ctx.get_parameter_source("scale") is click.core.ParameterSource.DEFAULT:
+            from ..simulacro.plan import drill_scale
+
+            scale = drill_scale(rules)
         if ctx.get_parameter_source("methods") is click.core.ParameterSource.DEFAULT:
             chosen = rules.transport.methods
         else:

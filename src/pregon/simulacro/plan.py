@@ -49,6 +49,7 @@ METHODS = ("sftp", "rsync", "pull")
 INSTITUTOS = {"morelos": "IMPEPAC", "edomex": "IEEM", "nacional": "INE"}
 
 CADENCE_MINUTES = 15
+DRILL_ACTAS = 6000  # casillas × elections that a drill keeps up with on two cores at its default speed
 DEFAULT_HOURS = 12.0
 DEFAULT_SECONDS = 120.0  # real duration of the night with the default speed
 
@@ -211,6 +212,18 @@ class Plan:
 
 def difusor_names(n: int) -> list[str]:
     return [NAMES[i] if i < len(NAMES) else f"difusor-{i + 1}" for i in range(n)]
+
+
+def drill_scale(profile) -> float:
+    """The default --scale of a profile's drill: the call's election shrunk to about DRILL_ACTAS actas per
+    corte (IMPEPAC's and Durango's size), so a 20-minute cadence compressed to 20 real seconds still leaves
+    time to render, package, verify and stage every cut. `--scale 1` rehearses the call's full size, which
+    wants a slower `--speed` on a small machine (an Estado de México corte takes about a minute on two cores)."""
+    from ..simulate import presets
+
+    spec = presets.from_profile(profile)
+    actas = sum(e.casillas for e in spec.entidades) * len(spec.elecciones)
+    return min(1.0, round(DRILL_ACTAS / actas, 3))
 
 
 def check_port_free(port: int, what: str) -> None:
