@@ -74,19 +74,20 @@ ASSETS = (
 PAGES_TOP = ("/", "/index.html", "/diputaciones/index.html", "/ayuntamientos/index.html", "/gubernatura/index.html")
 
 
+# which page a visitor asks for: (cumulative share, page); the first share above the draw picks it
+PAGE_MIX = (
+    (0.30, lambda rng: rng.choice(PAGES_TOP)),
+    (0.55, lambda rng: f"/diputaciones/distrito/{rng.randint(1, 12):02d}.html"),
+    (0.75, lambda rng: f"/ayuntamientos/municipio/{rng.randint(1, 36):03d}.html"),
+    (0.85, lambda rng: f"/diputaciones/seccion/{rng.randint(1, 907):04d}.html"),
+    (0.92, lambda rng: "/base-de-datos.html"),
+    (1.01, lambda rng: f"/gubernatura/distrito/{rng.randint(1, 12):02d}/"),
+)
+
+
 def _page_for(rng: random.Random) -> str:
     r = rng.random()
-    if r < 0.30:
-        return rng.choice(PAGES_TOP)
-    if r < 0.55:
-        return f"/diputaciones/distrito/{rng.randint(1, 12):02d}.html"
-    if r < 0.75:
-        return f"/ayuntamientos/municipio/{rng.randint(1, 36):03d}.html"
-    if r < 0.85:
-        return f"/diputaciones/seccion/{rng.randint(1, 907):04d}.html"
-    if r < 0.92:
-        return "/base-de-datos.html"
-    return f"/gubernatura/distrito/{rng.randint(1, 12):02d}/"
+    return next(page for share, page in PAGE_MIX if r < share)(rng)
 
 
 def _traffic_weight(hour_of_night: float) -> float:
