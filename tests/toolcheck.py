@@ -20,3 +20,22 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{name} is required under CI but is not installed (scripts/test installs it)")
         pytest.skip(f"{name} not installed")
     return path
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; playwright drives it (no browser download)
+
+
+def require_playwright():
+    """playwright's sync_playwright, with Debian's Chromium present; the rule of require_tool otherwise."""
+    problem = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        problem, sync_playwright = "the playwright package is not installed (pip install -e '.[test]')", None
+    if problem is None and not os.access(CHROMIUM, os.X_OK):
+        problem = f"{CHROMIUM} not found (apt-get install chromium)"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {problem}")
+        pytest.skip(problem)
+    return sync_playwright

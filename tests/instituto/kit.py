@@ -66,3 +66,12 @@ def public_key(cfg_path: Path):
 
 def load(cfg_path: Path):
     return load_config(cfg_path)
+
+
+def add_argv(cfg, fields: dict) -> list[str]:
+    """`pregon instituto difusores add --config CFG` with each option of `fields` whose value is not None."""
+    out = ["instituto", "difusores", "add", "--config", str(cfg)]
+    for k, v in fields.items():
+        if v is not None:
+            out += [k, v]
+    return out

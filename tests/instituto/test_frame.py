@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import functools
 import json
-import os
 import threading
 from datetime import timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +28,7 @@ from pregon.instituto.scheduler import Scheduler
 from pregon.instituto.webconfig import frame_ancestors, frame_src, origin, snippet
 from pregon.times import ManualClock
 from serve.servers_kit import cleanup, free_port, world_readable_tmp
+from toolcheck import CHROMIUM, require_playwright
 
 SITE = "https://prep.impepac.mx/"
 
@@ -235,7 +235,7 @@ def test_frame_unchecked_without_site_url(tmp_path):
 def test_chromium_enforces_the_generated_frame_ancestors(framed, capsys):
     """The policy is what a browser obeys: the registered difusor's page shows the official site in its frame,
     one the configuration does not list gets a refused frame."""
-    sync_playwright = _playwright()
+    sync_playwright = require_playwright()
     root, cfg_path, cfg, reg, pages, port, site = framed
     with WebServer("nginx", cfg_path, root / "nginx", port):
         reg.add(_framing("tarde", pages["tarde"]))
@@ -263,24 +263,8 @@ def test_chromium_enforces_the_generated_frame_ancestors(framed, capsys):
                 browser.close()
 
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _playwright():
-    problem = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem, sync_playwright = "the playwright package is not installed (pip install -e '.[test]')", None
-    if problem is None and not os.access(CHROMIUM, os.X_OK):
-        problem = f"{CHROMIUM} not found (apt-get install chromium)"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {problem}")
-        pytest.skip(problem)
-    return sync_playwright
 
 
 def test_snippet_cli_errors(tmp_path, capsys):

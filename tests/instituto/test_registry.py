@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from instituto.kit import LOGO, difusor, institute
+from instituto.kit import LOGO, add_argv, difusor, institute
 from pregon.cli import main
 from pregon.errors import InputError
 from pregon.instituto.public_list import PAGE, write_public_list
@@ -33,12 +33,7 @@ def add_args(cfg, ident="el-diario", **over):
             "--legal-email": "juridico@eldiario.mx", "--metodo": "sftp", "--servidor": "203.0.113.7",
             "--ssh-user": "prep", "--ssh-path": "/var/lib/pregon/inbox", "--host-key": HOST_KEY,
             "--carta-fecha": "2024-05-20", "--simulacro": "2024-05-12"}
-    base.update(over)
-    out = ["instituto", "difusores", "add", "--config", str(cfg)]
-    for k, v in base.items():
-        if v is not None:
-            out += [k, v]
-    return out
+    return add_argv(cfg, {**base, **over})
 
 
 def test_add_list_show_roundtrip(cfg, capsys, tmp_path):

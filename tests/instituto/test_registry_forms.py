@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 from toolcheck import require_tool
 
-from instituto.kit import LOGO, difusor, institute
+from instituto.kit import LOGO, add_argv, difusor, institute
 from pregon.cli import main
 from pregon.errors import InputError
 from pregon.instituto import registry as registry_mod
@@ -73,12 +73,7 @@ def add_args(cfg, **over):
             "--metodo": "sftp", "--servidor": "203.0.113.7", "--ssh-user": "prep", "--ssh-path": "/srv/prep/inbox",
             "--host-key": HOST_KEY, "--entidad": "michoacan", "--ip-registro": "203.0.113.7",
             "--url-pruebas": "https://pruebas.lavoz.mx/prep/", "--url-oficial": "https://lavoz.mx/prep/"}
-    base.update(over)
-    out = ["instituto", "difusores", "add", "--config", str(cfg)]
-    for k, v in base.items():
-        if v is not None:
-            out += [k, v]
-    return out
+    return add_argv(cfg, {**base, **over})
 
 
 def test_every_form_field_roundtrips_and_show_explains_the_account(cfg, capsys, tmp_path):

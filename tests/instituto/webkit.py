@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 from toolcheck import require_tool
 from pregon.cli import main
-from serve.servers_kit import free_port, wait_port
+from serve.servers_kit import free_port, wait_gone, wait_port
 
 BINARIES = {"nginx": "nginx", "apache": "apache2"}
 
@@ -63,13 +62,7 @@ class WebServer:
             pid = None
         subprocess.run(self._args("-s", "quit") if self.server == "nginx" else self._args("-k", "stop"),
                        capture_output=True, env=self.env)
-        deadline = time.monotonic() + 10
-        while pid is not None and time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
+        wait_gone(pid)
 
     def logs(self) -> str:
         return "".join(p.read_text(errors="replace") for p in (self.runtime / "access.log", self.runtime / "error.log")

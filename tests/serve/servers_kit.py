@@ -40,6 +40,17 @@ def wait_port(port: int, timeout: float = 15.0) -> None:
     raise AssertionError(f"nothing listening on 127.0.0.1:{port}")
 
 
+def wait_gone(pid: int | None, timeout: float = 10.0) -> None:
+    """Until process `pid` has exited (a server stopped by its own command), at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while pid is not None and time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+
+
 def get(port: int, path: str, headers: dict | None = None, method: str = "GET"):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -109,13 +120,7 @@ class Apache:
         except (OSError, ValueError):
             pass
         self._run("-k", "stop")
-        deadline = time.monotonic() + 10
-        while pid is not None and time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
+        wait_gone(pid)
 
 
 class Embedded:

@@ -10,37 +10,20 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from sitefix import at
+from toolcheck import CHROMIUM, require_playwright
 
 from pregon.site import build
 
-CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "site"
 VIEWPORTS = ((1280, 900), (360, 740))
-
-
-def _playwright():
-    problem = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem = "the playwright package is not installed (pip install -e '.[test]')"
-        sync_playwright = None
-    if problem is None and not os.access(CHROMIUM, os.X_OK):
-        problem = f"{CHROMIUM} not found (apt-get install chromium)"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {problem}")
-        pytest.skip(problem)
-    return sync_playwright
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -91,7 +74,7 @@ def _watch(page, problems: list[str]):
 
 
 def test_pages_render_in_chromium(served):
-    sync_playwright = _playwright()
+    sync_playwright = require_playwright()
     site, base, host = served
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = [("inicio", "index.html"), ("eleccion", "GUB/index.html"), ("distritos", "DIP_LOC/index.html"),
@@ -141,7 +124,7 @@ def test_pages_render_in_chromium(served):
 
 
 def test_without_javascript_and_the_poller(served):
-    sync_playwright = _playwright()
+    sync_playwright = require_playwright()
     site, base, _host = served
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)

@@ -88,9 +88,10 @@ def test_territory_of_each_election(sites):
 
 
 def test_real_pages_in_chromium(sites):
-    from test_browser import ARGS, CHROMIUM, SHOTS, _playwright, _serve, _watch
+    from test_browser import ARGS, SHOTS, _serve, _watch
+    from toolcheck import CHROMIUM, require_playwright
 
-    sync_playwright = _playwright()
+    sync_playwright = require_playwright()
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = {"puebla": ["index.html", "GUB/index.html", "AYUN/21-1/index.html", "GUB/21/secciones/21-1.html"],
              "sonora": ["index.html", "DIP_LOC/index.html"], "campeche": ["index.html", "JUN/index.html"]}
