@@ -57,6 +57,13 @@ def _check_site(port, inst, cfg, r):
         assert b'name="pregon-corte" content="1|' in body
         assert "frame-ancestors" in h["content-security-policy"]
 
+    # the corte stamp every page frames: never cached (like main.json), framed under the pages' own policy
+    (cfg.current / "corte.html").write_text('<!DOCTYPE html><p class="sello">Corte: 1</p>\n', "utf-8")
+    st, h, body = get(port, "/corte.html")
+    assert st == 200 and h["cache-control"] == policy.NO_STORE and h["content-type"].startswith("text/html")
+    assert "frame-ancestors 'self' https://www.el-diario.example" in h["content-security-policy"]
+    (cfg.current / "corte.html").unlink()
+
     st, h, _ = get(port, "/csv/catalogo.csv")
     assert st == 200 and h["cache-control"] == policy.OTHER and h["content-type"].startswith("text/csv")
     st, h, _ = get(port, "/no/such/page.html")

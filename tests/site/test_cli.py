@@ -147,8 +147,9 @@ def test_build_from_the_real_quintana_roo_database(tmp_path, capsys):
     assert (a["total_votos_c_cs"], a["total_votos_s_cs"]) == (263005, 262598)
     assert a["porcentaje_participacion_ciudadana"] == "22.1523"
     page = (out / "DIP_LOC/index.html").read_text()
-    assert "2,136 de 2,136 <strong>100.0000%</strong>" in page
-    assert "2,031 <strong>95.0842%</strong>" in page and "<strong>22.1523%</strong>" in page
+    assert ("<dt>Actas esperadas</dt><dd><strong>2,136</strong>" in page
+            and '<strong>2,136</strong> <span class="pct">100.0000%</span>' in page)
+    assert '<strong>2,031</strong> <span class="pct">95.0842%</span>' in page and "<strong>22.1523%</strong>" in page
     assert '<td class="num">263,005</td>' in page
     assert (out / "DIP_LOC/15-1/index.html").is_file() or any((out / "DIP_LOC").glob("*/index.html"))
     secciones = list((out / "DIP_LOC").glob("*/secciones/*.html"))

@@ -117,7 +117,7 @@ def test_nothing_new_rewrites_only_the_whole_corte_pages(cuts, tmp_path):
     a, _b, base = cuts
     again = a.__class__(a.catalog, a.instant, 7, a.final, a.elecciones)
     report = build(again, tmp_path / "D", previous=base / "A", jobs=1)
-    n_always = 2 + 2 * len(a.elecciones) + 1  # home + embed, election + embed each, downloads
+    n_always = 2 + 2 * len(a.elecciones) + 1 + 1  # home + embed, election + embed each, downloads, the stamp
     assert report.pages_rendered == n_always
     inc = files_of(tmp_path / "D")
     assert json.loads(inc["json/main.json"])["corte"]["secuencia"] == 7

@@ -84,7 +84,8 @@ def test_election_pages_show_the_corte_figures(site, corte):
         for r in m["por_candidatura"]:
             assert r["porcentaje"] == rules.pct(r["votos"], t.total)
         html = (out / page).read_text()
-        assert f"{t.capturadas:,} de {t.esperadas:,} <strong>{t.pct_capturadas}%</strong>" in html
+        assert (f"<dt>Actas esperadas</dt><dd><strong>{t.esperadas:,}</strong></dd>" in html
+                and f"<strong>{t.capturadas:,}</strong> <span class=\"pct\">{t.pct_capturadas}%</span>" in html)
         assert f"<strong>{t.participacion}%</strong>" in html
         assert f'<td class="num">{t.total:,}</td>' in html
         assert "<svg" in html and 'role="img"' in html  # the server-side chart
@@ -165,9 +166,14 @@ def test_every_page_carries_the_stamp(site, corte):
         text = (out / page).read_text()
         p = parse_page(text)
         assert p.meta["pregon-corte"] == f"{SEQ}|{iso}", page
-        assert ('orte: <time datetime="2024-06-02T21:45:00-06:00">02/06/2024 21:45</time> (hora del Centro, UTC-6)'
-                in text)
-        assert "Actas capturadas" in text and "Actas contabilizadas" in text and "Participación ciudadana" in text
+        if page == paths.STAMP:  # the one page that names the corte in words
+            assert ('Corte: <time datetime="2024-06-02T21:45:00-06:00">02/06/2024 21:45</time> hora del Centro '
+                    '(UTC-6)' in text and f"Corte núm. {SEQ}" in text)
+            continue
+        assert p.frames == [paths.root(page) + paths.STAMP], page  # every other page frames it
+        assert "Corte: " not in text  # no stamp of its own, which an incremental build would leave stale
+        assert ("Actas esperadas" in text and "Actas capturadas" in text and "Actas contabilizadas" in text
+                and "Participación ciudadana" in text)
         if paths.twin(page) != paths.MAIN_JSON:
             assert twin(out, page)["corte"]["secuencia"] == SEQ
 
@@ -267,7 +273,9 @@ def test_pages_are_light_and_self_contained(site):
         sizes.append(len(text.encode()))
         assert "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
         assert "https://" not in text
-        assert "@import" not in text and "<iframe" not in text
+        # no frame but the site's own corte stamp (a same-origin document of a few hundred bytes)
+        assert "@import" not in text and text.count("<iframe") == (0 if page == paths.STAMP else 1)
+        assert page == paths.STAMP or f'<iframe class="sello-marco' in text
         assert "top.location" not in text and "X-Frame-Options" not in text
         assert "<script>" not in text  # scripts only from the hashed asset
     assert max(sizes) < 50 * 1024
@@ -306,7 +314,7 @@ def test_home_has_a_card_per_election(site, corte):
         assert f'href="{clave}/index.html"' in text
     embed = (out / "embed/index.html").read_text()
     assert '<header class="sitio">' not in embed and 'data-embed="1"' in embed
-    assert 'Corte: ' not in embed or "orte: <time" in embed
+    assert 'Corte: ' not in embed and 'src="../corte.html"' in embed
 
 
 # ---------------------------------------------------------------- determinism and downloads

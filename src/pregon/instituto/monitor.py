@@ -7,7 +7,8 @@ difusores' analytics can leave it out):
 - lag: 0 when it shows the latest published cut; otherwise the time since the first newer cut was
   published (the rule is <= 60 s): `lagging` over the limit;
 - integrity: SHA-256 of the served main.json and of a sample of pages against the official site's files of
-  that very cut: `tampered` on any difference (or a corte the institute never published);
+  that very cut: `tampered` on any difference (or a corte the institute never published); the sample always
+  holds the corte stamp `corte.html`, and the home page must frame it (stamp_check);
 - headers: `Cache-Control` of main.json has no-cache, no-store and must-revalidate;
 - TLS: an https URL must present a valid certificate (httpx verifies it): `tls-error` otherwise;
 - a blocked difusor: its home page must show the notice ("ya no es difusor oficial");
@@ -40,7 +41,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import durable
-from . import store
+from . import stamp_check, store
 from .framing import ancestors_allow, frames_site, iframe_sources
 from .packages import PackageRecord, published
 from .registry import Difusor
@@ -283,10 +284,13 @@ class Monitor:
                        f"{main_path} is not the official file of any corte the institute published")
             return o
         latest, lag = self._corte_and_lag(d, o, rec, cuts, now)
-        o.tampered = bad = await self._differences(client, d.enlace, rec, body)
+        bad, unframed = await self._differences(client, d.enlace, rec, body)
+        o.tampered = bad
         if bad:
             o.status = "tampered"
             o.error = f"differs from the official corte {rec.corte_sequence}: {', '.join(bad[:5])}"
+            if unframed:
+                o.error += f"; {unframed}"
         elif lag is not None and lag > self.cfg.lag_limit_seconds:
             o.status = "lagging"
             o.error = (f"shows corte {rec.corte_sequence}; corte {latest.corte_sequence} is out for "
@@ -320,19 +324,25 @@ class Monitor:
     def _lag_text(self, reported: float) -> str:
         return f"{reported:.0f} s" if self.lag_scale is None else f"{reported:.1f} real s"
 
-    async def _differences(self, client, base: str, rec: PackageRecord, body: bytes) -> list[str]:
-        """The files of the difusor's copy that are not the official corte's: main.json and a stable sample."""
-        bad = []
+    async def _differences(self, client, base: str, rec: PackageRecord, body: bytes) -> tuple[list[str], str | None]:
+        """The files of the difusor's copy that are not the official corte's (main.json, the corte stamp and a
+        stable sample), and the finding when its home page does not frame the stamp (that page counts too)."""
+        bad, unframed = [], None
         if _sha(body) != self._official(rec, self.cfg.main):
             bad.append(self.cfg.main)
         paths = self._samples.get(rec.sequence)
         if paths is None:
-            paths = self._samples[rec.sequence] = sample_paths(Path(rec.site), self.cfg.sample_pages)
+            sample = sample_paths(Path(rec.site), self.cfg.sample_pages)
+            paths = self._samples[rec.sequence] = stamp_check.with_stamp(sample, Path(rec.site))
+        framing = stamp_check.page_to_check(paths) if stamp_check.STAMP in paths else None
         for rel in paths:
             pr = await client.get(base + rel)
             if pr.status_code != 200 or _sha(pr.content) != self._official(rec, rel):
                 bad.append(rel)
-        return bad
+            if rel == framing and pr.status_code == 200 and not stamp_check.frames_stamp(rel, pr.content):
+                unframed = stamp_check.finding(rel)
+                bad += [] if rel in bad else [rel]
+        return bad, unframed
 
     # --- method 2 -----------------------------------------------------------------------------------------
 

@@ -19,6 +19,9 @@ from .. import durable
 from .registry import Registry
 
 PAGE = "difusores/index.html"
+# the site's corte stamp (site/stamp.py), as every page of the site shows the current corte
+STAMP_FRAME = ("<p class=\"corte\"><iframe src=\"../corte.html\" title=\"Fecha y hora del corte vigente\" "
+               "style=\"border:0;width:100%;height:4.5em\"></iframe></p>\n")
 LOGO_DIR = "difusores/logos"
 
 
@@ -52,7 +55,7 @@ def render_page(entries: list[dict], seq: str, instant: str) -> str:
         "<p>Los siguientes medios publican los resultados preliminares del PREP tal como los emite el instituto. "
         "Solo estos sitios son difusores oficiales.</p>\n"
         f"<ul class=\"difusores\">\n{body}\n</ul>\n"
-        + (f"<p class=\"corte\">Corte {html.escape(seq)}: {html.escape(instant)}</p>\n" if seq else "")
+        + (STAMP_FRAME if seq else "")
         + "<p><a href=\"../index.html\">Volver a los resultados</a></p>\n</body>\n</html>\n")
 
 

@@ -2,11 +2,14 @@
 the nginx/Apache/Caddy configurations so they agree.
 
 - `json/main.json`: `Cache-Control: no-cache, no-store, must-revalidate` (the seeds' rule; a CDN must not
-  hold it either).
+  hold it either). The same for `corte.html`, the corte stamp every page frames (site/stamp.py): a page
+  kept from an earlier corte must show the current one, so its stamp is never answered from a cache.
 - content-hashed assets (`name.<8+ hex>.ext`): one year, immutable: a new content is a new name.
 - HTML: a short max-age, so a visitor sees a new corte within the one-minute lag the seeds allow.
 - everything else: a few minutes.
-Security headers allow framing only by the difusor's own pages (`frame_ancestors`).
+Security headers allow framing only by the difusor's own pages (`frame_ancestors`): one policy for the whole
+site, so a page and the stamp it frames are framed under the same list (CSP's frame-ancestors checks every
+ancestor: a page framed by a method-2 difusor frames its stamp with that difusor as the top ancestor).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import re
 
 MAIN_JSON = "/json/main.json"
+STAMP = "/corte.html"  # site/paths.STAMP: never cached, like main.json
+UNCACHED = (MAIN_JSON, STAMP)
 NO_STORE = "no-cache, no-store, must-revalidate"
 IMMUTABLE = "public, max-age=31536000, immutable"
 HTML_MAX_AGE = 15
@@ -36,7 +41,7 @@ CONTENT_TYPES = {
 
 
 def cache_control(url_path: str) -> str:
-    if url_path == MAIN_JSON:
+    if url_path in UNCACHED:
         return NO_STORE
     if HASHED_RE.search(url_path):
         return IMMUTABLE

@@ -68,6 +68,11 @@ def nginx_site_locations(headers) -> str:
         if_modified_since off;
 {headers(policy.NO_STORE, "        ")}
     }}
+    location = {policy.STAMP} {{
+        etag off;
+        if_modified_since off;
+{headers(policy.NO_STORE, "        ")}
+    }}
     location ~* "{_HASHED}" {{
 {headers(policy.IMMUTABLE, "        ")}
     }}
@@ -175,12 +180,12 @@ APACHE_SITE_CACHE = f"""    Header always set Cache-Control "{policy.OTHER}"
     <LocationMatch "{_HASHED}">
         Header always set Cache-Control "{policy.IMMUTABLE}"
     </LocationMatch>
-    <Location "/json/main.json">
+    <LocationMatch "^/(json/main\\.json|corte\\.html)$">
         Header always set Cache-Control "{policy.NO_STORE}"
         Header unset ETag
         Header unset Last-Modified
         FileETag None
-    </Location>
+    </LocationMatch>
 """
 
 
@@ -297,7 +302,7 @@ def render_caddy(difusor: Config, **_ignored) -> str:
 \theader @html Cache-Control "{policy.HTML}"
 \t@hashed path_regexp "{_HASHED}"
 \theader @hashed Cache-Control "{policy.IMMUTABLE}"
-\t@main path /json/main.json
+\t@main path /json/main.json {policy.STAMP}
 \theader @main {{
 \t\tCache-Control "{policy.NO_STORE}"
 \t\t-ETag
@@ -453,13 +458,15 @@ def _iis_paths(root: ET.Element, prefix: str) -> None:
 
     for sub, cache in (("json", policy.OTHER), ("assets", policy.IMMUTABLE), ("difusores/logos", policy.IMMUTABLE)):
         _client_cache(_web_server(location(sub)), cache)
-    main = location(policy.MAIN_JSON.lstrip("/"))
-    main.append(_xml_comment("the seeds' rule, verbatim: no ETag removal without URL Rewrite, harmless under no-store"))
-    mw = _web_server(main)
-    _client_cache(mw, None)
-    mch = ET.SubElement(ET.SubElement(mw, "httpProtocol"), "customHeaders")
-    ET.SubElement(mch, "remove", name="Cache-Control")
-    ET.SubElement(mch, "add", name="Cache-Control", value=policy.NO_STORE)
+    for uncached in policy.UNCACHED:  # main.json and the corte stamp
+        main = location(uncached.lstrip("/"))
+        main.append(_xml_comment("the seeds' rule, verbatim: no ETag removal without URL Rewrite, harmless under "
+                                 "no-store"))
+        mw = _web_server(main)
+        _client_cache(mw, None)
+        mch = ET.SubElement(ET.SubElement(mw, "httpProtocol"), "customHeaders")
+        ET.SubElement(mch, "remove", name="Cache-Control")
+        ET.SubElement(mch, "add", name="Cache-Control", value=policy.NO_STORE)
 
 
 RENDERERS = {"nginx": render_nginx, "apache": render_apache, "caddy": render_caddy, "iis": render_iis}

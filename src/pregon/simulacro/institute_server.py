@@ -61,7 +61,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def end_headers(self):
         p = self.path.split("?", 1)[0]
-        if p.endswith("index.json") or p.endswith(".minisig") or p.endswith("main.json") or p.startswith("/monitor"):
+        if p.endswith("index.json") or p.endswith(".minisig") or p.endswith("main.json") or p.startswith("/monitor") \
+                or p == "/corte.html":  # the corte stamp every page frames, never cached (serve/policy.py)
             self.send_header("Cache-Control", "no-cache, no-store, must-revalidate")
         if not p.startswith(("/d/", "/publicado", "/monitor")):  # the official site: framed by exactly these
             from ..instituto.webconfig import frame_ancestors

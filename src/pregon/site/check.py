@@ -1,5 +1,7 @@
-"""Check a built site: every HTML page well formed (balanced tags, unique ids), carrying a corte stamp, and
-every internal link and resource resolving to a file of the site (fragments to an id of the target page).
+"""Check a built site: every HTML page well formed (balanced tags, unique ids), carrying its corte meta (the
+corte it was rendered at, never after the stamp's) and framing the site's corte stamp `corte.html` (which
+itself shows the corte in plain text), and every internal link and resource resolving to a file of the site
+(fragments to an id of the target page).
 
     problems = check_site("out/site")      # [] when all is well
 
@@ -18,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 # inside inline SVG, these are written self-closed
 SVG_EMPTY = {"rect", "path", "circle", "line", "polyline", "polygon", "ellipse", "use", "stop"}
+from .paths import STAMP as STAMP_PAGE
 STAMP = re.compile(r"^\d+\|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
 
 
@@ -29,6 +32,7 @@ class PageParser(HTMLParser):
         self.ids: set[str] = set()
         self.links: list[tuple[str, str, tuple[int, int]]] = []
         self.meta: dict[str, str] = {}
+        self.frames: list[str] = []  # every iframe's src
         self.doctype = False
 
     def handle_decl(self, decl):
@@ -48,6 +52,8 @@ class PageParser(HTMLParser):
         for key in ("href", "src"):
             if d.get(key) is not None:
                 self.links.append((tag, d[key], self.getpos()))
+        if tag == "iframe" and d.get("src") is not None:
+            self.frames.append(d["src"])
         if tag == "meta" and d.get("name"):
             self.meta[d["name"]] = d.get("content") or ""
         return d
@@ -104,6 +110,36 @@ def _text(path: Path) -> str | None:
         return None
 
 
+def _sequence(p: PageParser) -> int | None:
+    stamp = p.meta.get("pregon-corte")
+    return int(stamp.split("|", 1)[0]) if stamp is not None and STAMP.match(stamp) else None
+
+
+def _current(root: Path) -> int | None:
+    """The corte the stamp names (None when unreadable: its own check reports it)."""
+    text = _text(root / STAMP_PAGE)
+    return _sequence(parse_page(text)) if text is not None else None
+
+
+def _stamp_problems(page: str, p: PageParser, text: str, current: int | None) -> list[str]:
+    """The stamp rules: the stamp page shows the corte in plain text; every other page frames the stamp and
+    was rendered at a corte no later than the stamp's."""
+    seq = _sequence(p)
+    if seq is None:
+        return [f"{page}: no <meta name=\"pregon-corte\" content=\"secuencia|instante\"> stamp"]
+    if page == STAMP_PAGE:
+        return [] if "Corte: " in text else [f"{page}: no visible corte stamp"]
+    base = posixpath.dirname(page)
+    frames = {posixpath.normpath(posixpath.join(base, unquote(urlsplit(u).path))) for u in p.frames
+              if not urlsplit(u).scheme and not urlsplit(u).netloc}
+    out = []
+    if STAMP_PAGE not in frames:
+        out.append(f"{page}: does not frame the corte stamp {STAMP_PAGE} (<iframe src=\"…{STAMP_PAGE}\">)")
+    if current is not None and seq > current:
+        out.append(f"{page}: rendered at corte {seq}, after the stamp's corte {current}")
+    return out
+
+
 def check_site(site_dir, *, pages: list[str] | None = None) -> list[str]:
     """Problems found in the site (all HTML pages, or only `pages`, site-relative paths)."""
     root = Path(site_dir)
@@ -116,6 +152,7 @@ def check_site(site_dir, *, pages: list[str] | None = None) -> list[str]:
     problems: list[str] = []
     ids_cache: dict[str, set[str]] = {}
     parsed: dict[str, PageParser] = {}
+    current = _current(root) if STAMP_PAGE in files else None
 
     def ids_of(page: str) -> set[str]:
         if page not in ids_cache:
@@ -134,11 +171,7 @@ def check_site(site_dir, *, pages: list[str] | None = None) -> list[str]:
         p = parse_page(text)
         parsed[page] = p
         problems += [f"{page}: {err}" for err in p.errors]
-        stamp = p.meta.get("pregon-corte")
-        if stamp is None or not STAMP.match(stamp):
-            problems.append(f"{page}: no <meta name=\"pregon-corte\" content=\"secuencia|instante\"> stamp")
-        if "Corte: " not in text and "Último corte: " not in text:
-            problems.append(f"{page}: no visible corte stamp")
+        problems += _stamp_problems(page, p, text, current)
         base = posixpath.dirname(page)
         for tag, url, pos in p.links:
             parts = urlsplit(url)

@@ -59,14 +59,16 @@ def swatch(color: str) -> str:
 
 
 def avance(a: dict, titulo: str | None) -> str:
+    """The PREP summary of a place: actas esperadas, capturadas and contabilizadas (with %), participación."""
     pc = a["porcentaje_actas_capturadas"]
     head = f"<h2>{e(titulo)}</h2>" if titulo else ""
     return (
         f'<div class="avance">{head}<dl>'
-        f'<div><dt>Actas capturadas</dt><dd>{n(a["actas_capturadas"])} de {n(a["actas_esperadas"])} '
-        f'<strong>{pc}%</strong><progress max="100" value="{pc}">{pc}%</progress></dd></div>'
-        f'<div><dt>Actas contabilizadas</dt><dd>{n(a["actas_contabilizadas"])} '
-        f'<strong>{a["porcentaje_actas_contabilizadas"]}%</strong></dd></div>'
+        f'<div><dt>Actas esperadas</dt><dd><strong>{n(a["actas_esperadas"])}</strong></dd></div>'
+        f'<div><dt>Actas capturadas</dt><dd><strong>{n(a["actas_capturadas"])}</strong> '
+        f'<span class="pct">{pc}%</span><progress max="100" value="{pc}">{pc}%</progress></dd></div>'
+        f'<div><dt>Actas contabilizadas</dt><dd><strong>{n(a["actas_contabilizadas"])}</strong> '
+        f'<span class="pct">{a["porcentaje_actas_contabilizadas"]}%</span></dd></div>'
         f'<div><dt>Participación ciudadana</dt><dd><strong>{a["porcentaje_participacion_ciudadana"]}%</strong>'
         f'</dd></div></dl></div>'
     )
@@ -75,15 +77,16 @@ def avance(a: dict, titulo: str | None) -> str:
 def resumen(elecciones: list[dict]) -> str:
     """The avance of every election, for pages that speak for the whole corte."""
     rows = "".join(
-        f'<tr><th scope="row">{e(x["nombre"])}</th><td class="num" data-label="Actas capturadas">'
-        f'{n(x["avance"]["actas_capturadas"])} de {n(x["avance"]["actas_esperadas"])} '
-        f'({x["avance"]["porcentaje_actas_capturadas"]}%)</td><td class="num" data-label="Actas contabilizadas">'
+        f'<tr><th scope="row">{e(x["nombre"])}</th><td class="num" data-label="Actas esperadas">'
+        f'{n(x["avance"]["actas_esperadas"])}</td><td class="num" data-label="Actas capturadas">'
+        f'{n(x["avance"]["actas_capturadas"])} ({x["avance"]["porcentaje_actas_capturadas"]}%)</td><td class="num" data-label="Actas contabilizadas">'
         f'{n(x["avance"]["actas_contabilizadas"])} ({x["avance"]["porcentaje_actas_contabilizadas"]}%)</td>'
         f'<td class="num" data-label="Participación ciudadana">{x["avance"]["porcentaje_participacion_ciudadana"]}%'
         '</td></tr>'
         for x in elecciones)
     return ('<div class="tabla"><table class="resumen"><caption>Avance por elección</caption><thead><tr>'
-            '<th scope="col">Elección</th><th scope="col" class="num">Actas capturadas</th>'
+            '<th scope="col">Elección</th><th scope="col" class="num">Actas esperadas</th>'
+            '<th scope="col" class="num">Actas capturadas</th>'
             '<th scope="col" class="num">Actas contabilizadas</th><th scope="col" class="num">Participación '
             f'ciudadana</th></tr></thead><tbody>{rows}</tbody></table></div>')
 

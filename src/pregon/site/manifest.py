@@ -3,8 +3,9 @@
 For every data page (contest, entity, distrito, municipio, sección) it records the input digest of the
 page (count and hash of the actas beneath it, and the final flag) and the corte sequence it was rendered at;
 plus the renderer version, the catalog digest and every other file of the site. The next corte's build
-compares digests and rewrites only the pages whose figures changed; the others keep their bytes and their
-earlier corte stamp, which stays true: their figures are the same at the new corte.
+compares digests and rewrites only the pages whose figures changed; the others keep their bytes (and the
+earlier corte they were rendered at, in their meta, which stays true: their figures are the same at the new
+corte); the current corte they show is the stamp they frame, corte.html, rewritten at every corte.
 
 Format (gzip, deterministic): line 1 `pregon-site-inputs 1`, line 2 a JSON object (formato, version,
 catalogo, proceso, corte, otros), then one line per data page: `<digest> <secuencia> <path>`, in site order.

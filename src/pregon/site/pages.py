@@ -15,18 +15,19 @@ from importlib import resources
 import jinja2
 from markupsafe import Markup
 
-from . import html, paths
+from . import html, paths, stamp
 from .fmt import num
 from .model import MODEL_VERSION, EleccionModel, SiteModel
 from .tree import Node
 
+# frame-src (and child-src, its older name) 'self': the corte stamp, corte.html, is a frame of every page
 CSP = ("default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; "
-       "base-uri 'none'; form-action 'none'")
+       "frame-src 'self'; child-src 'self'; base-uri 'none'; form-action 'none'")
 BODIES = ("inicio", "eleccion", "descargas")
 ASSETS = (("css", "pregon.css"), ("js", "pregon.js"), ("icon", "favicon.svg"))
 # the modules whose code shapes a page's bytes (a change forces a full build)
 _CODE = ("model.py", "tree.py", "ballot.py", "figures.py", "groups.py", "digests.py", "pages.py", "render.py",
-         "svg.py", "fmt.py", "paths.py", "downloads.py", "html.py")
+         "svg.py", "fmt.py", "paths.py", "downloads.py", "html.py", "stamp.py")
 
 
 def make_env() -> jinja2.Environment:
@@ -37,6 +38,7 @@ def make_env() -> jinja2.Environment:
     )
     env.filters.update({"n": num, "hora": html.hora})
     env.globals["frag"] = html
+    env.globals["sello"] = stamp.embed
     return env
 
 
@@ -86,8 +88,10 @@ class Renderer:
         self.stamp = site.stamp.to_dict()
         proceso = site.proceso()
         self.proceso_corto = {"id": proceso["id"], "nombre": proceso["nombre"]}
+        # three lines in the stamp (the local time too) when the entity's zone is not the Centro's
+        self.sello_3 = stamp.local_differs(site.corte.instant, self.stamp["zona_horaria"])
         self.common = {"corte": self.stamp, "proceso": proceso, "nav": site.nav(), "csp": Markup(CSP),
-                       "assets": {k: v[0] for k, v in self.assets.items()}}
+                       "assets": {k: v[0] for k, v in self.assets.items()}, "sello_3": self.sello_3}
         self._layouts: dict[tuple, list[str]] = {}
 
     def layout(self, root: str, actual: str | None, vigente: bool, embed: bool) -> list[str]:
@@ -124,6 +128,10 @@ class Renderer:
             out.append((rel, "".join(buf).encode("utf-8")))
         out.insert(1, (twin, dumps(model)))
         return out
+
+    def stamp_page(self) -> tuple[str, bytes]:
+        """corte.html, the current corte's stamp every page frames (at the site root, so no prefix)."""
+        return paths.STAMP, stamp.page(self.site.corte.instant, self.stamp, self.assets["css"][0])
 
     def body(self, name: str):
         tpl = self.bodies[name]

@@ -3,6 +3,7 @@ difusor serving it at /prep/, a file:// copy, a CDN path).
 
 ```
 index.html                                      home: one card per election          json/main.json
+corte.html                                      the current corte's stamp, in every page's frame (twin: main.json)
 <EL>/index.html                                 an election                          json/<EL>/index.json
 <EL>/<CT>/index.html                            a contest (distrito, municipio, …)   json/<EL>/<CT>/index.json
 <EL>/<CT>/entidades/<E>.html                    an entity inside a national contest  json/<EL>/<CT>/entidades/<E>.json
@@ -25,6 +26,7 @@ MANIFEST = "_pregon/inputs.json.gz"
 DESCARGAS = "descargas/index.html"
 SUMS = "descargas/SHA256SUMS"
 HOME = "index.html"
+STAMP = "corte.html"  # the current corte's date and time, embedded by every page (site/stamp.py)
 
 # node level -> directory of its pages inside a contest
 LEVEL_DIRS = {
@@ -63,8 +65,8 @@ def embed(el: str | None = None) -> str:
 
 
 def twin(page: str) -> str:
-    """The JSON twin of an HTML page: json/ + the same path with .json; the home's twin is json/main.json."""
-    if page == HOME:
+    """The JSON twin of an HTML page: json/ + the same path with .json; the home's (and the stamp's) twin is json/main.json."""
+    if page in (HOME, STAMP):
         return MAIN_JSON
     if page.startswith("embed/"):
         return twin(page[len("embed/"):])

@@ -6,7 +6,8 @@ Full: every page, twin, asset and download. Incremental (`previous` = the earlie
 pages (contests, entities, distritos, secciones) whose input digest is unchanged are kept byte for byte —
 hard-linked from `previous` into a new `out_dir`, or left alone when `out_dir` is `previous` — and only the
 others are rendered; the pages that speak for the whole corte (home, elections, downloads, embeds,
-json/main.json) are always rewritten. Output is deterministic: the same corte gives the same bytes.
+json/main.json) and the corte stamp `corte.html`, which every page frames to show the current corte, are
+always rewritten. Output is deterministic: the same corte gives the same bytes.
 
 At national size the work is spread over forked worker processes: the CSV database zips and the hard links
 from the previous site start first (they need only the corte and the previous site), the sección pages once
@@ -317,7 +318,8 @@ def _write_downloads_and_assets(writer: files.Writer, out: Path, renderer: Rende
 
 def _write_corte_pages(writer: files.Writer, site: SiteModel, renderer: Renderer, descargas: list[dict],
                        count: _Counts) -> set[str]:
-    """The pages that speak for the whole corte (elections, downloads, home), main.json last; their paths."""
+    """The pages that speak for the whole corte (elections, downloads, home), then the stamp (corte.html), then
+    main.json last; their paths."""
     always: list[tuple[str, bytes]] = []
     for em in site.elecciones:
         model = em.eleccion_page()
@@ -332,7 +334,9 @@ def _write_corte_pages(writer: files.Writer, site: SiteModel, renderer: Renderer
     home = site.home_page(descargas)
     home_files = renderer.page(home, paths.HOME, renderer.body("inicio"), vigente=True, actual=None,
                                embed_path=paths.embed(), avance=html.resumen(home["elecciones"]))
-    always += [f for f in home_files if f[0] != paths.MAIN_JSON] + [f for f in home_files if f[0] == paths.MAIN_JSON]
+    # the stamp names the corte, main.json announces it: both after every page of the corte is in place
+    always += [f for f in home_files if f[0] != paths.MAIN_JSON] + [renderer.stamp_page()]
+    always += [f for f in home_files if f[0] == paths.MAIN_JSON]
     for rel, data in always:
         writer.write(rel, data)
     count.pages_rendered += sum(1 for rel, _ in always if rel.endswith(".html"))

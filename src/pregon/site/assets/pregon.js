@@ -32,14 +32,22 @@
     box.appendChild(b);
     box.hidden = false;
   }
+  function stamped() {
+    /* the corte shown by the page's stamp frame (same origin), 0 when not readable yet */
+    try {
+      var f = document.querySelector("iframe.sello-marco");
+      var d = f && f.contentDocument && f.contentDocument.documentElement;
+      return (d && parseInt(d.getAttribute("data-secuencia"), 10)) || 0;
+    } catch (e) { return 0; }
+  }
   function poll() {
     fetch(root + "json/main.json", { cache: "no-store" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (m) {
         if (!m || !m.corte || typeof m.corte.secuencia !== "number") { return; }
-        /* pages left untouched by an incremental build keep an older stamp: for them the baseline is
-           the corte current when the page was opened */
-        if (base === null) { base = Math.max(mine, m.corte.secuencia); }
+        /* pages left untouched by an incremental build were rendered at an older corte: for them the
+           baseline is the corte their stamp frame (corte.html) showed when opened, else main.json's now */
+        if (base === null) { base = Math.max(mine, stamped() || m.corte.secuencia); }
         if (m.corte.secuencia > base) { show(m.corte); }
       })
       .catch(function () { /* offline or moved: try again later */ });
