@@ -155,4 +155,4 @@ def test_three_difusores_lag_tamper_block(tmp_path_factory, ssh_server, capsys):
     csv_lines = capsys.readouterr().out.splitlines()
     assert csv_lines[0].startswith("difusor,observations,availability_pct") and len(csv_lines) == 4
     dash = cfg.monitor.dashboard.read_text()
-    assert dash.count("<tr><td>") == 3 and "bloqueado (aviso visible)" in dash
+    assert dash.count("<article class=\"tarjeta") == 3 and "Bloqueado, con aviso" in dash

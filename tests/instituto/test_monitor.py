@@ -4,6 +4,7 @@ headers, downtime, TLS failure, unknown corte; alerts once per condition; availa
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import ssl
 from datetime import datetime, timedelta, timezone
@@ -104,6 +105,12 @@ def test_round_judges_each_difusor(world):
     assert obs["atrasado"].status == "lagging" and obs["atrasado"].lag_s == 75.0
     assert obs["sinheaders"].status == "headers" and obs["sinheaders"].headers_ok is False
     assert obs["pagina"].status == "tampered" and obs["pagina"].tampered == ["GUB/p3.html"]
+    # the evidence an operator acts on: the official file's hash and the one served instead
+    [ev] = obs["pagina"].evidence
+    assert ev["path"] == "GUB/p3.html" and ev["found"] == hashlib.sha256(b"<p>alterada</p>").hexdigest()
+    assert ev["expected"] == hashlib.sha256(world["served"]["bien"]["GUB/p3.html"][1]).hexdigest()
+    assert ev["http_status"] == 200
+    assert obs["bien"].evidence == []
     assert obs["caido"].status == "down" and not obs["caido"].up
     assert obs["tls"].status == "tls-error"
     assert obs["inventa"].status == "tampered" and "never published" in obs["inventa"].error

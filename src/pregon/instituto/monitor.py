@@ -76,6 +76,8 @@ class Observation:
     lag_s: float | None = None
     latest_corte: int | None = None
     tampered: list[str] = field(default_factory=list)
+    # per differing file: path, the official sha256 (`expected`), what was served (`found`, or None), HTTP status
+    evidence: list[dict] = field(default_factory=list)
     headers_ok: bool | None = None
     error: str | None = None
     response_s: float | None = None
@@ -284,7 +286,7 @@ class Monitor:
                        f"{main_path} is not the official file of any corte the institute published")
             return o
         latest, lag = self._corte_and_lag(d, o, rec, cuts, now)
-        bad, unframed = await self._differences(client, d.enlace, rec, body)
+        bad, unframed, o.evidence = await self._differences(client, d.enlace, rec, body)
         o.tampered = bad
         if bad:
             o.status = "tampered"
@@ -324,12 +326,14 @@ class Monitor:
     def _lag_text(self, reported: float) -> str:
         return f"{reported:.0f} s" if self.lag_scale is None else f"{reported:.1f} real s"
 
-    async def _differences(self, client, base: str, rec: PackageRecord, body: bytes) -> tuple[list[str], str | None]:
+    async def _differences(self, client, base: str, rec: PackageRecord,
+                           body: bytes) -> tuple[list[str], str | None, list[dict]]:
         """The files of the difusor's copy that are not the official corte's (main.json, the corte stamp and a
         stable sample), and the finding when its home page does not frame the stamp (that page counts too)."""
-        bad, unframed = [], None
+        bad, unframed, evidence = [], None, []
         if _sha(body) != self._official(rec, self.cfg.main):
             bad.append(self.cfg.main)
+            evidence.append(self._evidence_of(self.cfg.main, rec, body, 200))
         paths = self._samples.get(rec.sequence)
         if paths is None:
             sample = sample_paths(Path(rec.site), self.cfg.sample_pages)
@@ -339,10 +343,16 @@ class Monitor:
             pr = await client.get(base + rel)
             if pr.status_code != 200 or _sha(pr.content) != self._official(rec, rel):
                 bad.append(rel)
+                evidence.append(self._evidence_of(rel, rec, pr.content, pr.status_code))
             if rel == framing and pr.status_code == 200 and not stamp_check.frames_stamp(rel, pr.content):
                 unframed = stamp_check.finding(rel)
                 bad += [] if rel in bad else [rel]
-        return bad, unframed
+        return bad, unframed, evidence[:10]
+
+    def _evidence_of(self, rel: str, rec: PackageRecord, content: bytes, status: int) -> dict:
+        """One differing file, for the alert: the official corte's sha256 and what was served instead."""
+        return {"path": rel, "expected": self._official(rec, rel),
+                "found": _sha(content) if status == 200 else None, "http_status": status}
 
     # --- method 2 -----------------------------------------------------------------------------------------
 

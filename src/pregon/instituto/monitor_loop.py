@@ -22,9 +22,11 @@ def out_of_compliance(observations: list[Observation]) -> bool:
 
 def write_dashboard(mon: Monitor, path: Path, *, generated: str, lag_limit: float) -> Path:
     """The dashboard of every observation so far, with the latest published corte."""
-    rows = summarize(durable.read_jsonl(mon.cfg.observations), mon.registry.all())
+    observations = durable.read_jsonl(mon.cfg.observations)
+    rows = summarize(observations, mon.registry.all())
     cuts = mon.cuts()
-    return dashboard.write(path, rows, generated=generated, latest_corte=cuts[-1].corte_sequence if cuts else None,
+    return dashboard.write(path, rows, observations, generated=generated,
+                           latest_corte=cuts[-1].corte_sequence if cuts else None,
                            lag_limit=lag_limit)
 
 
