@@ -61,6 +61,7 @@ def simulacro(ctx, profile, preset, election_dir, source_kind, n, methods, hours
     from ..simulacro.faults import parse_all
     from ..simulacro.plan import Plan, check
     from ..simulacro.run import Simulacro
+    from ..simulacro import live
 
     if not 0 < scale <= 1:
         raise InputError(f"--scale {scale:g}: between 0 (exclusive) and 1")
@@ -112,7 +113,8 @@ def simulacro(ctx, profile, preset, election_dir, source_kind, n, methods, hours
                 full_every=full_every, faults=faults, source=election_dir, final_cut=final_cut, source_kind=source_kind,
                 methods=chosen, profile=profile)
     check(plan)
-    summary = Simulacro(plan, echo=lambda line: click.echo(line), linger=linger, pdf=pdf).run()
+    screen = live.Screen() if live.Screen.wanted() else None  # a TTY: the status table redrawn in place
+    summary = Simulacro(plan, echo=lambda line: click.echo(line), linger=linger, pdf=pdf, screen=screen).run()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=1))
     if summary and not summary["interrupted"] and not all(d["current"] for d in summary["difusores"]):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .. import durable
 from ..instituto import packages as pk
+from . import live
 
 INCIDENTS = ("pull-incident", "inbox-incident", "error", "disk", "disk-low", "stale", "archive-incident")
 
@@ -59,8 +60,9 @@ class Progress:
     """What the drill has seen so far. `refused(ident)` is called when a difusor refuses a package (the
     drill then has the institute send again what it lacks)."""
 
-    def __init__(self, plan, cfg, note, refused=lambda ident: None):
+    def __init__(self, plan, cfg, note, refused=lambda ident: None, draw=None):
         self.plan, self.cfg, self.note, self.refused = plan, cfg, note, refused
+        self.draw = draw  # on a TTY: the live table's redraw instead of one line per cut
         self.cuts: list[CutSeen] = []
         self.seen = {d.id: DifusorSeen(d.id, d.method, d.root / "journal.jsonl") for d in plan.difusores}
 
@@ -112,9 +114,12 @@ class Progress:
             waited = time.time() - c.shown_at
             if all(v is not None for v in lags.values()) or final or waited > max(3.0, 2.5 * slot):
                 c.printed = True
-                self.note(self._cut_line(c, lags))
+                if self.draw is None:
+                    self.note(self._cut_line(c, lags))
             else:
                 break  # keep the lines in order
+        if self.draw is not None:
+            self.draw(live.table(self.cuts[-1] if self.cuts else None, live.rows(self)))
 
     def _journal_event(self, s: DifusorSeen, e: dict) -> None:
         ev = e.get("event")

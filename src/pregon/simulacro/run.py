@@ -31,7 +31,7 @@ from ..instituto.push import Pusher
 from ..instituto.registry import Registry
 from ..instituto.scheduler import Scheduler
 from ..times import AcceleratedClock
-from . import display, memorias
+from . import display, live, memorias
 from . import faults as faults_mod
 from . import summary as summary_mod
 from .children import Child
@@ -44,9 +44,10 @@ LEAD_SECONDS = 2.5  # the clock starts a moment before the first cut so the chil
 
 class Simulacro:
     def __init__(self, plan: Plan, *, echo=print, linger: bool = False, pdf: bool | None = None,
-                 memoria: bool = True):
+                 memoria: bool = True, screen: live.Screen | None = None):
         self.plan = plan
         self.echo = echo
+        self.screen = screen
         self.linger = linger
         self.memoria = memoria
         self.pdf_requested = pdf
@@ -64,6 +65,9 @@ class Simulacro:
         self.night_done = False
 
     def note(self, line: str) -> None:
+        if self.screen is not None:
+            self.screen.line(line)
+            return
         with self.lock:
             self.echo(line)
 
@@ -80,7 +84,8 @@ class Simulacro:
             register(plan, d, host_key, user)
         self.cfg = load_config(plan.inst_toml)
         self._empty_index()
-        self.progress = Progress(plan, self.cfg, self.note, refused=self._refused)
+        self.progress = Progress(plan, self.cfg, self.note, refused=self._refused,
+                                 draw=None if self.screen is None else self.screen.draw)
 
     def _empty_index(self) -> None:
         """The institute's signed pull index exists before the first cut (no packages yet), so pull difusores
@@ -231,6 +236,8 @@ class Simulacro:
             sched.cancel()
             await asyncio.gather(sched, return_exceptions=True)
         self.progress.poll(final=True)
+        if self.screen is not None:
+            self.screen.release()  # the last table stays; what follows prints below it
         try:
             await asyncio.wait_for(self._monitor_round(), timeout=10)
         except (asyncio.TimeoutError, Exception):
