@@ -4,6 +4,7 @@ only cue."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from html import escape
 
@@ -32,6 +33,18 @@ def _ticks(t0: float, t1: float) -> list[float]:
     return [float(t) for t in range(first, int(t1) + 1, step)]
 
 
+def _nice(top: float) -> tuple[float, float]:
+    """A round step (1, 2, 2.5 or 5 × 10^k) giving about four gridlines, and the axis top it rounds to."""
+    raw = max(top, 1e-6) / 4
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    return step, math.ceil(top / step - 1e-9) * step
+
+
+def _num(v: float) -> str:
+    return f"{v:.0f}" if v == int(v) else f"{v:g}".replace(".", ",")
+
+
 def chart(series: dict[str, list[tuple[str, float]]], limit: float) -> str:
     """series: difusor -> [(iso time, lag s)] in time order."""
     pts = {d: [(parse(t), v) for t, v in s if parse(t) is not None] for d, s in series.items()}
@@ -40,16 +53,16 @@ def chart(series: dict[str, list[tuple[str, float]]], limit: float) -> str:
         return '<p class="vacio">Aún no hay mediciones de retraso.</p>'
     t0, t1 = min(times), max(times)
     t1 = t1 if t1 > t0 else t0 + 60
-    top = max([limit * 1.2] + [v * 1.1 for s in pts.values() for _, v in s])
+    step, top = _nice(max([limit * 1.2] + [v * 1.1 for s in pts.values() for _, v in s]))
     sx = lambda t: L + (t - t0) / (t1 - t0) * (W - L - R)  # noqa: E731
     sy = lambda v: T + (1 - v / top) * (H - T - B)  # noqa: E731
     out = [f'<svg class="grafica" viewBox="0 0 {W} {H}" role="img" aria-labelledby="g-titulo">',
            '<title id="g-titulo">Retraso de cada difusor durante la noche, en segundos</title>',
            f'<line x1="{L}" y1="{H - B}" x2="{W - R}" y2="{H - B}" stroke="#444"/>',
            f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H - B}" stroke="#444"/>']
-    for k in range(5):
-        v = top * k / 4
-        out.append(f'<text x="{L - 6}" y="{sy(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.0f}</text>')
+    for k in range(int(round(top / step)) + 1):
+        v = step * k
+        out.append(f'<text x="{L - 6}" y="{sy(v) + 4:.1f}" text-anchor="end" font-size="11">{_num(v)}</text>')
     for t in _ticks(t0, t1):
         label = datetime.fromtimestamp(t, timezone.utc).astimezone(CENTRO).strftime("%H:%M")
         out.append(f'<text x="{sx(t):.1f}" y="{H - B + 16}" text-anchor="middle" font-size="11">{label}</text>')
