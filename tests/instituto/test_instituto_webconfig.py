@@ -107,9 +107,10 @@ def test_the_real_servers_accept_the_configuration_also_with_tls(inst, tmp_path)
                 assert "return 301 https://" in text or "Redirect permanent / https://" in text
 
 
-def test_apache_serves_site_pull_and_dashboard(tmp_path):
-    """What every URL answers through the real apache2 (running as www-data)."""
-    root = world_readable_tmp("pregon-inst-apache-")
+@pytest.mark.parametrize("server", ["apache", "nginx"])
+def test_the_server_serves_site_pull_and_dashboard(tmp_path, server):
+    """What every URL answers through the real apache2 (running as www-data) and nginx."""
+    root = world_readable_tmp(f"pregon-inst-{server}-")
     try:
         port = free_port()
         cfg_path = instituto_toml(root / "inst", tmp_path / "feed", site_url=f"http://127.0.0.1:{port}/")
@@ -135,9 +136,10 @@ def test_apache_serves_site_pull_and_dashboard(tmp_path):
         dash.parent.mkdir(parents=True)
         dash.write_text("<p>monitor</p>")
         (dash.parent / "observations.jsonl").write_text("{}\n")
+        (dash.parent / "estado.json").write_text('{"difusores": []}\n')
         token = Access(cfg.work).ensure("uni", active=True)
         d = f"/d/{token}/publicado/"
-        with WebServer("apache", cfg_path, root / "apache", port):
+        with WebServer(server, cfg_path, root / server, port):
             st, h, body = get(port, "/")
             assert (st, body) == (200, b"<p>corte 1</p>") and h["cache-control"] == policy.HTML
             assert h["content-security-policy"] == "frame-ancestors 'self' https://diario.example.mx https://www.diario.mx"
@@ -165,5 +167,7 @@ def test_apache_serves_site_pull_and_dashboard(tmp_path):
             st, h, body = get(port, "/monitor/")
             assert (st, body) == (200, b"<p>monitor</p>") and h["cache-control"] == policy.NO_STORE
             assert get(port, "/monitor/observations.jsonl")[0] == 404
+            st, h, body = get(port, "/monitor/estado.json")  # the dashboard's JSON twin
+            assert (st, body) == (200, b'{"difusores": []}\n') and h["cache-control"] == policy.NO_STORE
     finally:
         cleanup(root)

@@ -35,6 +35,7 @@ from ..serve import policy
 from ..serve.limits import ClientLimits
 from ..serve.webconfig import make_runtime_dir  # noqa: F401  (re-exported for `pregon instituto webconfig`)
 from ..serve.webconfig import APACHE_SITE_CACHE, NGINX_STATIC, _ms, apache_standalone, nginx_site_locations, nginx_standalone
+from . import dashboard
 from . import pull
 from .access import NOTICE_NAME, PACKAGE_NAME, TOKEN_PATTERN, Access
 from .registry import Registry
@@ -309,6 +310,11 @@ def _nginx_monitor(lay: Layout, allow: str, headers, own_sec) -> str:
         default_type text/html;
 {headers(policy.NO_STORE, "        ", own_sec)}
     }}
+    location = /monitor/{dashboard.TWIN} {{
+{allow}        alias {lay.monitor_dir}/{dashboard.TWIN};
+        default_type application/json;
+{headers(policy.NO_STORE, "        ", own_sec)}
+    }}
     location ^~ /monitor/ {{
         return 404;
     }}
@@ -489,7 +495,7 @@ def render_apache(cfg, *, registry: Registry | None = None, listen: str | None =
     # --- the monitor's dashboard: operations only ---
     RewriteRule "^/monitor$" "/monitor/" [R=301,L]
     RewriteRule "^/monitor/$" "{lay.monitor_dir}/{lay.dashboard}" [L]
-    RewriteRule "^/monitor/({re.escape(lay.dashboard)})$" "{lay.monitor_dir}/$1" [L]
+    RewriteRule "^/monitor/({re.escape(lay.dashboard)}|{re.escape(dashboard.TWIN)})$" "{lay.monitor_dir}/$1" [L]
     RewriteRule "^/monitor/" - [R=404]
     <LocationMatch "^/monitor/">
 {own}
