@@ -15,7 +15,7 @@ from importlib import resources
 import jinja2
 from markupsafe import Markup
 
-from . import html, paths, stamp
+from . import cartogram, html, paths, stamp
 from .fmt import num
 from .model import MODEL_VERSION, EleccionModel, SiteModel
 from .tree import Node
@@ -38,6 +38,7 @@ def make_env() -> jinja2.Environment:
     )
     env.filters.update({"n": num, "hora": html.hora})
     env.globals["frag"] = html
+    env.globals["cartograma"] = cartogram.tiles
     env.globals["sello"] = stamp.embed
     return env
 
