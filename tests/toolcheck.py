@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,16 @@ def require_playwright():
             pytest.fail(f"CI=true but {problem}")
         pytest.skip(problem)
     return sync_playwright
+
+
+AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def require_axe() -> Path:
+    """axe-core's script from npm (scripts/test runs `npm ci --prefix tests/a11y`); the rule of require_tool."""
+    if not AXE.is_file():
+        problem = f"{AXE} is missing (npm ci --prefix tests/a11y)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {problem}")
+        pytest.skip(problem)
+    return AXE

@@ -106,6 +106,17 @@ _CSS = ("body{font-family:system-ui,sans-serif;margin:1rem;color:#111;background
         "code{word-break:break-all}")
 
 
+def _pause(seconds: int) -> str:
+    """The reload with a pause button (WCAG 2.2.1: a page that refreshes itself lets its reader stop it); without
+    script the <noscript> meta refresh does the same job."""
+    return ('<p><button type="button" id="pausa" aria-pressed="false">Pausar la actualización</button></p>\n'
+            '<script>(function () {var left = %d, paused = false, b = document.getElementById("pausa");'
+            'b.addEventListener("click", function () {paused = !paused; b.setAttribute("aria-pressed", String(paused));'
+            'b.textContent = paused ? "Reanudar la actualización" : "Pausar la actualización";});'
+            'setInterval(function () {if (!paused && --left <= 0) {location.reload();}}, 1000);}());</script>'
+            % seconds)
+
+
 def render(m: dict) -> str:
     cards = "\n".join(_card(d) for d in m["difusores"]) or "<p>Sin difusores registrados.</p>"
     alerts = ("<ul class=\"alertas\">" + "\n".join(_alert(a) for a in m["alertas"]) + "</ul>" if m["alertas"]
@@ -115,12 +126,13 @@ def render(m: dict) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"es-MX\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<meta http-equiv=\"refresh\" content=\"{m['refresco_s']}\">\n<title>Monitor de difusores del PREP</title>\n"
+        f"<noscript><meta http-equiv=\"refresh\" content=\"{m['refresco_s']}\"></noscript>\n"
+        "<title>Monitor de difusores del PREP</title>\n"
         f"<link rel=\"alternate\" type=\"application/json\" href=\"{TWIN}\">\n<style>{_CSS}</style>\n</head>\n<body>\n"
         "<h1>Monitor de difusores del PREP</h1>\n"
         f"<p>Actualizado a las {hora(m['generado'], fecha=True)} (hora del Centro). Último corte publicado: "
         f"{last}. Retraso máximo permitido: {m['retraso_limite_s']:.0f} s. La página se actualiza sola cada "
-        f"{m['refresco_s']} s. <a href=\"{TWIN}\">Datos en JSON</a>.</p>\n"
+        f"{m['refresco_s']} s. <a href=\"{TWIN}\">Datos en JSON</a>.</p>\n{_pause(m['refresco_s'])}\n"
         f"<h2>Alertas ({len(m['alertas'])})</h2>\n{alerts}\n"
         f"<h2>Difusores ({len(m['difusores'])})</h2>\n<div class=\"tarjetas\">\n{cards}\n</div>\n"
         f"<h2>Retraso durante la noche</h2>\n{chart(series, m['retraso_limite_s'])}\n"
