@@ -152,6 +152,11 @@ def test_short_simulacro(tmp_path):
         mem = d.root / "memoria"
         assert (mem / "memoria.html").stat().st_size > 1000, d.id
         assert (mem / "SHA256SUMS").exists()
+        # the drill's visitors (simulacro/visitors.py) reach the memoria: people, pages and time on site
+        head = json.loads((mem / "datos.json").read_text())["headline"]
+        assert head["visitors"] > 0 and head["pages"] > head["visitors"] and head["mean_s"] > 0, (d.id, head)
+        gen = summary["difusores"][d.index - 1]["visitors"]
+        assert gen["generated"]["sessions"] > 0 and gen["memoria"]["visitors"] == head["visitors"]
         if pdf:
             assert (mem / "memoria.pdf").read_bytes()[:5] == b"%PDF-"
     assert (out / "resumen.json").exists() and "resumen del simulacro" in text

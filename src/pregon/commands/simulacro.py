@@ -47,10 +47,13 @@ from ..errors import CheckFailed, InputError
 @click.option("--linger/--no-linger", default=True, show_default=True,
               help="after the night, keep the sites browsable until Ctrl-C")
 @click.option("--pdf/--no-pdf", default=None, help="memorias in PDF too [default: when WeasyPrint is installed]")
+@click.option("--visitantes", "visitors", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="visitor sessions per simulated hour against each difusor (browsers following the site's links, "
+                   "main.json polling, some crawlers), so the memorias have visitors; 0: none")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON at the end")
 @click.pass_context
 def simulacro(ctx, profile, preset, election_dir, source_kind, n, methods, hours, speed, port, out, seed, scale, fault_specs, full_every, linger,
-              pdf, as_json):
+              pdf, visitors, as_json):
     """A drill: synthetic election, institute, N difusores (SFTP, rsync, pull), monitor, faults, memorias.
 
     Prints each corte (simulated time, actas contabilizadas, each difusor's lag in REAL seconds), the faults
@@ -111,7 +114,7 @@ def simulacro(ctx, profile, preset, election_dir, source_kind, n, methods, hours
         raise InputError("--hours must be positive")
     plan = Plan(out=out, preset=preset, seed=seed, scale=scale, hours=hours, speed=speed, n=n, port=port,
                 full_every=full_every, faults=faults, source=election_dir, final_cut=final_cut, source_kind=source_kind,
-                methods=chosen, profile=profile)
+                methods=chosen, profile=profile, visitors_per_hour=visitors)
     check(plan)
     screen = live.Screen() if live.Screen.wanted() else None  # a TTY: the status table redrawn in place
     summary = Simulacro(plan, echo=lambda line: click.echo(line), linger=linger, pdf=pdf, screen=screen).run()

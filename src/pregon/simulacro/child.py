@@ -5,6 +5,7 @@ institute's records share one timeline.
     python -m pregon.simulacro.child run   --config difusor.toml --start ISO --speed X --origin UNIX
     python -m pregon.simulacro.child serve --config difusor.toml --port P --start … --speed … --origin …
     python -m pregon.simulacro.child logclock --config difusor.toml --start … --speed … --origin …
+    python -m pregon.simulacro.child visitors --target ID=URL … --seed N --per-hour R --hours H --stats FILE …
 
 `logclock` is Apache's piped access log (`CustomLog "|…" combined`) when a drill runs the real Apache: each
 line Apache writes gets the drill's time in place of the wall clock's, and goes to [serve] access_log.
@@ -70,16 +71,29 @@ def _logclock(args) -> int:
     return 0
 
 
+def _visitors(args) -> int:
+    from . import visitors
+
+    return visitors.main(args, _clock(args))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pregon.simulacro.child")
-    ap.add_argument("role", choices=["run", "serve", "logclock"])
-    ap.add_argument("--config", required=True)
+    ap.add_argument("role", choices=["run", "serve", "logclock", "visitors"])
+    ap.add_argument("--config")
+    ap.add_argument("--target", action="append", default=[], help="visitors: ID=URL of a difusor's site")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--per-hour", type=float, default=0.0)
+    ap.add_argument("--hours", type=float, default=0.0)
+    ap.add_argument("--stats")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--start", required=True)
     ap.add_argument("--speed", required=True)
     ap.add_argument("--origin", required=True)
     args = ap.parse_args(argv)
-    return {"run": _run, "serve": _serve, "logclock": _logclock}[args.role](args)
+    if args.role != "visitors" and not args.config:
+        ap.error(f"{args.role} needs --config")
+    return {"run": _run, "serve": _serve, "logclock": _logclock, "visitors": _visitors}[args.role](args)
 
 
 if __name__ == "__main__":

@@ -81,8 +81,10 @@ def comments(plan, d) -> Path:
             f"duraciones están en segundos simulados: divídalas entre {plan.speed:g} para obtener "
             "segundos reales (un retraso de 360 s simulados son 1 s real a 360x). Por eso los retrasos "
             "«vs. corte» y «vs. instituto» incluyen el tiempo que el instituto tarda en producir cada corte, "
-            "multiplicado por la velocidad, y casi todos superan el minuto simulado. El visitante de estas "
-            "bitácoras es sobre todo el monitor del instituto.\n")
+            "multiplicado por la velocidad, y casi todos superan el minuto simulado. Los visitantes de estas "
+            f"bitácoras son el monitor del instituto y un generador de visitas ({plan.visitors_per_hour:g} sesiones "
+            "por hora simulada: navegadores que siguen los enlaces del sitio, pestañas que consultan main.json, "
+            "algunos rastreadores), cada sesión desde su propia dirección de loopback.\n")
     if fs:
         text += "\nFallas inyectadas en este difusor:\n\n" + "\n".join(f"- {x}" for x in fs) + "\n"
     p.write_text(text, "utf-8")

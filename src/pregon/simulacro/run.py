@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from datetime import timedelta
 
 from ..difusor.config import load_config as load_difusor_config
@@ -133,6 +134,22 @@ class Simulacro:
             self.children[c.name] = c
             c.start()
 
+    def _start_visitors(self) -> None:
+        """The night's visitors (visitors.py) in a child process of their own, on the drill's clock."""
+        p = self.plan
+        if p.visitors_per_hour <= 0:
+            return
+        argv = [sys.executable, "-m", "pregon.simulacro.child", "visitors", *self.clock.argv(), "--seed", str(p.seed),
+                "--per-hour", repr(p.visitors_per_hour), "--hours", repr(p.hours), "--stats", str(self.visitor_stats)]
+        for d in p.difusores:
+            argv += ["--target", f"{d.id}={d.url}"]
+        c = self.children["visitors"] = Child("visitors", argv, p.out / "visitantes.log")
+        c.start()
+
+    @property
+    def visitor_stats(self) -> Path:
+        return self.plan.out / "visitantes.json"
+
     def stop_difusor(self, d, *, sshd: bool = False) -> None:
         for role in ("run", "serve"):
             c = self.children.get(f"{d.id}-{role}")
@@ -178,6 +195,7 @@ class Simulacro:
             for d in plan.difusores:
                 self.start_difusor(d)
             self.wait_servers()
+            self._start_visitors()
             try:
                 asyncio.run(self.night())
             except KeyboardInterrupt:  # a second Ctrl-C: stop waiting for deliveries
@@ -335,7 +353,9 @@ class Simulacro:
     # --- the end ----------------------------------------------------------------------------------------------
 
     def finish(self) -> None:
-        """Stop receivers, write memorias and the summary (servers keep serving for --linger)."""
+        """Stop receivers and visitors, write memorias and the summary (servers keep serving for --linger)."""
+        if "visitors" in self.children:
+            self.children["visitors"].stop()
         for d in self.plan.difusores:
             c = self.children.get(f"{d.id}-run")
             if c:

@@ -4,6 +4,9 @@ deliveries failed, incidents, its memoria), as `resumen.json` and the text `resu
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from .. import durable
 from ..instituto import packages as pk
 from ..instituto import store
@@ -29,6 +32,7 @@ def summarize(plan, cfg, progress, *, interrupted: bool, monitor_alerts: list[st
     deliveries = durable.read_jsonl(cfg.deliveries)
     mon = {r["difusor"]: r for r in monitor_summary(durable.read_jsonl(cfg.monitor.observations))}
     last = recs[-1] if recs else None
+    generated = _json(plan.out / "visitantes.json") or {}
     out = {"preset": plan.preset, "election": str(plan.source or ""), "scale": plan.scale, "speed": plan.speed,
            "hours": plan.hours, "interrupted": interrupted,
            "cuts": len(recs), "cuts_planned": plan.cuts,
@@ -53,8 +57,23 @@ def summarize(plan, cfg, progress, *, interrupted: bool, monitor_alerts: list[st
             "monitor_observations": m.get("observations"), "monitor_tampered": m.get("tampered"),
             "deliveries_failed": deliveries_failed(deliveries, d.id),
             "incidents": [{"time": store.iso(t), "event": ev, "detail": det} for t, ev, det in s.incidents],
-            "memoria": memorias.get(d.id)})
+            "memoria": memorias.get(d.id),
+            "visitors": {"generated": generated.get(d.id), "memoria": _memoria_visitors(memorias.get(d.id))}})
     return out
+
+
+def _json(path: Path):
+    try:
+        return json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _memoria_visitors(m: dict | None) -> dict | None:
+    """What the memoria counted (its headline): visitors, pages, visits, mean time on site (simulated s)."""
+    doc = _json(Path(m["dir"]) / "datos.json") if m else None
+    h = (doc or {}).get("headline") or {}
+    return {k: h.get(k) for k in ("visitors", "pages", "visits", "mean_s", "median_s")} if h else None
 
 
 def _value(v, fmt="{:.2f}") -> str:
@@ -91,6 +110,11 @@ def _memoria_lines(s: dict) -> list[str]:
         if m:
             lines.append(f"  {d['id']:<18} {m['dir']}/  ({', '.join(x for x in m['files'] if x.startswith('memoria'))})"
                          + ("" if m["ok"] else "  FALLÓ"))
+            v = (d.get("visitors") or {}).get("memoria")
+            if v:
+                stay = "—" if v.get("mean_s") is None else f"{v['mean_s'] / 60:.1f} min".replace(".", ",")
+                lines.append(f"  {'':<18} {v['visitors'] or 0:,} visitantes, {v['pages'] or 0:,} páginas vistas, "
+                             f"permanencia media {stay} (simulados)")
     return lines
 
 
