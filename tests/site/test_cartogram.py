@@ -8,7 +8,7 @@ import re
 
 from sitefix import at
 
-from pregon.site import build, cartogram
+from pregon.site import build, cartogram, svg
 
 
 def test_one_tile_per_listed_place_coloured_by_its_leader(tiny_engine, tmp_path):
@@ -42,8 +42,8 @@ def test_one_tile_per_listed_place_coloured_by_its_leader(tiny_engine, tmp_path)
 
 
 def test_ink_contrasts_with_the_tile():
-    assert cartogram._ink("#000000") == "#fff" and cartogram._ink("#ffffff") == "#000"
-    assert cartogram._ink("#ffd700") == "#000" and cartogram._ink("#6a1b9a") == "#fff"
+    assert svg.ink("#000000") == "#fff" and svg.ink("#ffffff") == "#000"
+    assert svg.ink("#ffd700") == "#000" and svg.ink("#6a1b9a") == "#fff"
 
 
 def test_too_many_places_leave_the_table_alone():

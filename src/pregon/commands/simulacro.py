@@ -47,7 +47,7 @@ from ..errors import CheckFailed, InputError
 @click.option("--linger/--no-linger", default=True, show_default=True,
               help="after the night, keep the sites browsable until Ctrl-C")
 @click.option("--pdf/--no-pdf", default=None, help="memorias in PDF too [default: when WeasyPrint is installed]")
-@click.option("--visitantes", "visitors", type=click.FloatRange(min=0), default=30.0, show_default=True,
+@click.option("--visitantes", "visitors", type=click.FloatRange(min=0), default=12.0, show_default=True,
               help="visitor sessions per simulated hour against each difusor (browsers following the site's links, "
                    "main.json polling, some crawlers), so the memorias have visitors; 0: none")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON at the end")

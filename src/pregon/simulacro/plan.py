@@ -108,7 +108,7 @@ class Plan:
     final_cut: bool = True  # whether the drill's last cut is the último corte (a replay: as its databases)
     profile: str | None = None  # --perfil: an institute's call; its election, cadence, transport and web server
     web_server: str = "embedded"  # what serves each difusor's site: embedded | apache | nginx
-    visitors_per_hour: float = 30.0  # --visitantes: visitor sessions per simulated hour per difusor (0: none)
+    visitors_per_hour: float = 12.0  # --visitantes: visitor sessions per simulated hour per difusor (0: none)
 
     def __post_init__(self):
         self.out = Path(self.out).resolve()

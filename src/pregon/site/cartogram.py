@@ -13,21 +13,6 @@ NO_LEAD = "#d9d9d9"  # no votes counted yet
 MAX_TILES = 700  # beyond (a national list of municipios), the table alone: the page stays light
 
 
-def _ink(color: str) -> str:
-    """Black or white text, whichever contrasts more with the tile (WCAG relative luminance)."""
-    c = svg.color(color, NO_LEAD).lstrip("#")
-    if len(c) == 3:
-        c = "".join(ch * 2 for ch in c)
-
-    def lin(v: int) -> float:
-        s = v / 255
-        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (lin(int(c[i:i + 2], 16)) for i in (0, 2, 4))
-    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return "#000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#fff"
-
-
 def _label(row: dict) -> str:
     """A tile's short label: the place's number within its entity ('17-3' → '3'), else its first letters."""
     key = str(row.get("clave") or "")
@@ -65,7 +50,7 @@ def tiles(filas: list[dict], root: str, titulo: str) -> str:
         cells.append(f'<a href="{root}{escape(r["html"])}" tabindex="-1"><title>{escape(r["nombre"])}: '
                      f'{escape(name)}</title><rect x="{x}" y="{y}" width="{TILE}" height="{TILE}" rx="3" '
                      f'fill="{color}"/><text x="{x + TILE // 2}" y="{y + TILE // 2 + 4}" text-anchor="middle" '
-                     f'font-size="11" fill="{_ink(color)}">{_label(r)}</text></a>')
+                     f'font-size="11" fill="{svg.ink(color)}">{_label(r)}</text></a>')
     w, h = cols * (TILE + GAP) - GAP, rows_n * (TILE + GAP) - GAP
     legend = "".join(
         f'<li><svg class="sw" width="10" height="10" aria-hidden="true"><rect width="10" height="10" fill="{c}"/>'

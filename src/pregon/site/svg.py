@@ -31,6 +31,21 @@ def color(value: str, default: str = "#777777") -> str:
     return hit
 
 
+def ink(value: str) -> str:
+    """Black or white text, whichever contrasts more with the tile (WCAG relative luminance)."""
+    c = color(value, "#d9d9d9").lstrip("#")
+    if len(c) == 3:
+        c = "".join(ch * 2 for ch in c)
+
+    def lin(v: int) -> float:
+        s = v / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (lin(int(c[i:i + 2], 16)) for i in (0, 2, 4))
+    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#fff"
+
+
 def _label(name: str) -> str:
     hit = _LABELS.get(name)
     if hit is None:
@@ -42,6 +57,29 @@ def _label(name: str) -> str:
 
 
 _TEMPLATES: dict = {}
+EMBLEM = 28  # the emblem beside each bar; the label and bar start after it
+LEFT = PAD + EMBLEM + 6
+
+
+def siglas(r: dict) -> str:
+    """The letters of an option's emblem: its short name or clave, at most five characters (coalitions: the
+    first letters of each party: 'PAN_PRI_PRD' → 'PPP')."""
+    key = str(r.get("corto") or r.get("clave") or r.get("nombre") or "?")
+    parts = [p for p in re.split(r"[_\-\s]+", key) if p]
+    text = "".join(p[0] for p in parts) if len(parts) > 1 else key
+    return text[:5].upper()
+
+
+def emblem(r: dict, x: int, y: int) -> str:
+    """A party's emblem when the catalog has no artwork: its colour with its letters in contrasting ink
+    (decorative: the name is the text beside it)."""
+    c = color(r.get("color", ""))
+    t = siglas(r)
+    size = 11 if len(t) <= 3 else 8
+    return (f'<rect x="{x}" y="{y}" width="{EMBLEM}" height="{EMBLEM}" rx="5" fill="{c}" stroke="#333" '
+            f'stroke-width=".5"/><text x="{x + EMBLEM // 2}" y="{y + EMBLEM // 2 + size // 3 + 1}" '
+            f'text-anchor="middle" font-size="{size}" font-weight="700" fill="{ink(c)}">{escape(t)}</text>')
+
 
 
 def _template(rows: list[dict], chart_id: str, title: str) -> tuple:
@@ -50,14 +88,14 @@ def _template(rows: list[dict], chart_id: str, title: str) -> tuple:
     head = (f'<svg class="grafica" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" '
             f'aria-labelledby="{chart_id}-t" xmlns="http://www.w3.org/2000/svg">'
             f'<title id="{chart_id}-t">{escape(title)}</title>'
-            f'<line x1="{PAD}" y1="0" x2="{PAD}" y2="{height}" stroke="#888"/><g font-size="12" fill="#1a1a1a">')
+            f'<line x1="{LEFT}" y1="0" x2="{LEFT}" y2="{height}" stroke="#888"/><g font-size="12" fill="#1a1a1a">')
     per_row = []
     for i, r in enumerate(rows):
         y = PAD + i * ROW
         per_row.append((
-            f'<text x="{PAD}" y="{y + 12}">{_label(str(r["nombre"]))}</text>'
+            emblem(r, PAD, y + 2) + f'<text x="{LEFT}" y="{y + 12}">{_label(str(r["nombre"]))}</text>'
             f'<text x="{WIDTH - PAD}" y="{y + 12}" text-anchor="end">',
-            f'<rect x="{PAD}" y="{y + 16}" width="',
+            f'<rect x="{LEFT}" y="{y + 16}" width="',
             f'" height="12" fill="{color(r.get("color", ""))}" stroke="#333" stroke-width=".5"/>',
         ))
     return tuple(r["nombre"] for r in rows), tuple(r.get("color", "") for r in rows), head, per_row
@@ -78,7 +116,7 @@ def bars(rows: list[dict], chart_id: str, title: str, key=None) -> str:
             _TEMPLATES[key] = tpl
     _names, _colors, head, per_row = tpl
     top = max(r["votos"] for r in rows)
-    span = WIDTH - 2 * PAD
+    span = WIDTH - LEFT - PAD
     out = [head]
     for (label, bar_pre, bar_post), r in zip(per_row, rows):
         votos = r["votos"]
