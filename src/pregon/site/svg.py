@@ -14,7 +14,7 @@ from markupsafe import escape
 WIDTH = 360
 ROW = 34
 PAD = 4
-MAX_LABEL = 30
+MAX_LABEL = 24
 _COLOR = re.compile(r"#[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?")
 
 
@@ -62,12 +62,12 @@ LEFT = PAD + EMBLEM + 6
 
 
 def siglas(r: dict) -> str:
-    """The letters of an option's emblem: its short name or clave, at most five characters (coalitions: the
+    """The letters of an option's emblem: its short name or clave, at most four characters (coalitions: the
     first letters of each party: 'PAN_PRI_PRD' → 'PPP')."""
     key = str(r.get("corto") or r.get("clave") or r.get("nombre") or "?")
     parts = [p for p in re.split(r"[_\-\s]+", key) if p]
     text = "".join(p[0] for p in parts) if len(parts) > 1 else key
-    return text[:5].upper()
+    return text[:4].upper()
 
 
 def emblem(r: dict, x: int, y: int) -> str:
@@ -75,7 +75,7 @@ def emblem(r: dict, x: int, y: int) -> str:
     (decorative: the name is the text beside it)."""
     c = color(r.get("color", ""))
     t = siglas(r)
-    size = 11 if len(t) <= 3 else 8
+    size = 11 if len(t) <= 3 else 9
     return (f'<rect x="{x}" y="{y}" width="{EMBLEM}" height="{EMBLEM}" rx="5" fill="{c}" stroke="#333" '
             f'stroke-width=".5"/><text x="{x + EMBLEM // 2}" y="{y + EMBLEM // 2 + size // 3 + 1}" '
             f'text-anchor="middle" font-size="{size}" font-weight="700" fill="{ink(c)}">{escape(t)}</text>')
