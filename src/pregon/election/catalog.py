@@ -156,6 +156,10 @@ class Proceso:
     fecha: date  # election day
     timezone: str = "America/Mexico_City"
     instituto: str = ""
+    # the institute's identity on the site (optional): full name, primary colour (#rrggbb), emblem (SVG text)
+    instituto_nombre: str = ""
+    color: str = ""
+    emblema_svg: str = ""
 
 
 _TIPO_CODE = {t: i for i, t in enumerate(TIPOS_CASILLA)}

@@ -35,5 +35,7 @@ def save(catalog: Catalog, directory: str | Path) -> None:
         for clave in sorted(listed):
             (directory / "boletas" / f"{clave}.csv").write_text(
                 ballots_csv.dump(catalog.elecciones[clave].contiendas), encoding="utf-8")
+    if catalog.proceso.emblema_svg:
+        (directory / catalog_toml.EMBLEM_FILE).write_text(catalog.proceso.emblema_svg, encoding="utf-8")
     geography_csv.write_secciones(catalog, directory / "secciones.csv")
     geography_csv.write_casillas(catalog, directory / "casillas.csv")

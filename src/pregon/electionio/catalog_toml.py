@@ -8,6 +8,7 @@ the table or field, in words the IT unit that wrote it can act on.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import replace
 from datetime import date
@@ -45,9 +46,51 @@ def proceso(raw: dict, toml_path: Path) -> Proceso:
             fecha=_date(proceso_raw, "fecha", toml_path),
             timezone=str(proceso_raw.get("timezone", "America/Mexico_City")),
             instituto=str(proceso_raw.get("instituto", "")),
+            instituto_nombre=str(proceso_raw.get("instituto_nombre", "")),
+            color=_color(proceso_raw.get("color", ""), toml_path),
+            emblema_svg=_emblem(proceso_raw.get("emblema", ""), toml_path),
         )
     except KeyError as exc:
         raise InputError(f"{toml_path}: [proceso] lacks {exc}; add it") from None
+
+
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+EMBLEM_MAX = 100_000
+EMBLEM_FILE = "emblema.svg"  # what `save` writes beside catalog.toml
+
+
+def _color(value, toml_path: Path) -> str:
+    if value in ("", None):
+        return ""
+    if not isinstance(value, str) or not _HEX.fullmatch(value):
+        raise InputError(f"{toml_path}: [proceso] color {value!r}: give the institute's colour as #rrggbb, "
+                         "e.g. \"#6a1b4d\"")
+    return value.lower()
+
+
+def _emblem(value, toml_path: Path) -> str:
+    """The emblem's SVG text, checked: an SVG document, small, with nothing active in it (it is served as an
+    image, where scripts never run, but a file that carries them is not what an institute meant to publish)."""
+    if not value:
+        return ""
+    path = (toml_path.parent / str(value))
+    where = f"{toml_path}: [proceso] emblema {str(value)!r}"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read {path} ({exc.strerror}); give an SVG file beside catalog.toml") from None
+    if len(data) > EMBLEM_MAX:
+        raise InputError(f"{where}: {len(data):,} bytes; an emblem must be under {EMBLEM_MAX:,} bytes (simplify the SVG)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: not UTF-8 text; give an SVG file") from None
+    low = text.lower()
+    if "<svg" not in low:
+        raise InputError(f"{where}: not an SVG document (no <svg> element)")
+    if re.search(r"<script|javascript:|<foreignobject|\son[a-z]+\s*=|<!entity", low):
+        raise InputError(f"{where}: contains scripts, event handlers or entities; give a plain SVG drawing")
+    return text
 
 
 def entidades(raw: dict, toml_path: Path) -> dict[int, Entidad]:
@@ -257,8 +300,12 @@ def dump_toml(catalog: Catalog, source: dict | None = None, listed: set[str] = f
 
 
 def _proceso_lines(p: Proceso) -> list[str]:
-    return ["[proceso]", f"id = {_q(p.id)}", f"nombre = {_q(p.nombre)}", f"fecha = {p.fecha.isoformat()}",
-            f"timezone = {_q(p.timezone)}", f"instituto = {_q(p.instituto)}", ""]
+    lines = ["[proceso]", f"id = {_q(p.id)}", f"nombre = {_q(p.nombre)}", f"fecha = {p.fecha.isoformat()}",
+            f"timezone = {_q(p.timezone)}", f"instituto = {_q(p.instituto)}"]
+    lines += [f"instituto_nombre = {_q(p.instituto_nombre)}"] if p.instituto_nombre else []
+    lines += [f"color = {_q(p.color)}"] if p.color else []
+    lines += [f"emblema = {_q(EMBLEM_FILE)}"] if p.emblema_svg else []
+    return lines + [""]
 
 
 def _entidad_lines(e: Entidad) -> list[str]:

@@ -16,6 +16,17 @@ from .geography import build_entity
 from .names import person
 from .spec import ElectionSpec, Preset
 
+# The synthetic elections' institutes: the full name, and a colour for the site's header (a drill's choice, not
+# the institute's official palette; a real catalog states its own in [proceso] color and emblema).
+IDENTIDAD = {
+    "IMPEPAC": ("Instituto Morelense de Procesos Electorales y Participación Ciudadana", "#5b2c6f"),
+    "IEEM": ("Instituto Electoral del Estado de México", "#7b1f3a"),
+    "INE": ("Instituto Nacional Electoral", "#b0006d"),
+    "IEM": ("Instituto Electoral de Michoacán", "#1f5c99"),
+    "IEPC Durango": ("Instituto Electoral y de Participación Ciudadana del Estado de Durango", "#2e6b30"),
+    "IEPC Chiapas": ("Instituto de Elecciones y Participación Ciudadana de Chiapas", "#00607a"),
+}
+
 
 @dataclass
 class Territory:
@@ -86,7 +97,9 @@ def build_territory(spec: Preset, scale: float) -> Territory:
             t.cas_ent.tolist(), t.sec_num[t.cas_sec].tolist(), t.cas_tipo.tolist(), t.cas_numero.tolist(),
             t.cas_ext.tolist(), t.cas_ubic.tolist(), t.cas_ln.tolist(), t.cas_boletas.tolist())
     ]
-    proceso = Proceso(spec.proceso_id, spec.proceso_nombre, spec.fecha, spec.timezone, spec.instituto)
+    nombre, color = IDENTIDAD.get(spec.instituto, ("", ""))
+    proceso = Proceso(spec.proceso_id, spec.proceso_nombre, spec.fecha, spec.timezone, spec.instituto,
+                      instituto_nombre=nombre, color=color)
     partidos = {s: Partido(s, n, c) for s, n, c in spec.partidos}
     catalog = Catalog(proceso, entidades, partidos, secciones, casillas)
     for i, el in enumerate(spec.elecciones):

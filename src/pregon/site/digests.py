@@ -81,7 +81,8 @@ def catalog_digest(corte: Corte) -> str:
     h = hashlib.sha256()
     cat = corte.catalog
     p = cat.proceso
-    h.update(repr((p.id, p.nombre, str(p.fecha), p.timezone, p.instituto)).encode())
+    h.update(repr((p.id, p.nombre, str(p.fecha), p.timezone, p.instituto, p.instituto_nombre, p.color,
+                   p.emblema_svg)).encode())
     for e in sorted(cat.entidades.values(), key=lambda e: e.id):
         h.update(repr(e).encode())
     for pa in cat.partidos.values():

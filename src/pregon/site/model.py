@@ -347,8 +347,13 @@ class SiteModel:
     def proceso(self) -> dict:
         p = self.catalog.proceso
         ents = [{"id": e.id, "nombre": e.nombre} for e in sorted(self.catalog.entidades.values(), key=lambda e: e.id)]
-        return {"id": p.id, "nombre": p.nombre, "fecha": p.fecha.isoformat(), "instituto": p.instituto,
-                "entidades": ents, "entidad": ents[0] if len(ents) == 1 else None}
+        out = {"id": p.id, "nombre": p.nombre, "fecha": p.fecha.isoformat(), "instituto": p.instituto,
+               "entidades": ents, "entidad": ents[0] if len(ents) == 1 else None}
+        if p.instituto_nombre:
+            out["instituto_nombre"] = p.instituto_nombre
+        if p.color:
+            out["color"] = p.color
+        return out
 
     def nav(self) -> list[dict]:
         return [{"clave": e.el.clave, "nombre": e.el.nombre, "html": paths.eleccion(e.key)} for e in self.elecciones]

@@ -15,7 +15,7 @@ from importlib import resources
 import jinja2
 from markupsafe import Markup
 
-from . import cartogram, html, paths, stamp
+from . import cartogram, html, paths, stamp, svg
 from .fmt import num
 from .model import MODEL_VERSION, EleccionModel, SiteModel
 from .tree import Node
@@ -27,7 +27,7 @@ BODIES = ("inicio", "eleccion", "descargas")
 ASSETS = (("css", "pregon.css"), ("js", "pregon.js"), ("icon", "favicon.svg"))
 # the modules whose code shapes a page's bytes (a change forces a full build)
 _CODE = ("model.py", "tree.py", "ballot.py", "figures.py", "groups.py", "digests.py", "pages.py", "render.py",
-         "svg.py", "fmt.py", "paths.py", "downloads.py", "html.py", "stamp.py")
+         "svg.py", "fmt.py", "paths.py", "downloads.py", "html.py", "stamp.py", "cartogram.py")
 
 
 def make_env() -> jinja2.Environment:
@@ -43,14 +43,28 @@ def make_env() -> jinja2.Environment:
     return env
 
 
-def _asset_files() -> dict[str, tuple[str, bytes]]:
+def _asset_files(proceso=None) -> dict[str, tuple[str, bytes]]:
+    """The content-hashed assets; with the catalog's identity, its colour in the stylesheet (the pages' CSP
+    allows no inline style) and its emblem as an image file (served as <img>, where SVG never runs script)."""
     base = resources.files("pregon.site") / "assets"
     out = {}
     for key, name in ASSETS:
         data = (base / name).read_bytes()
+        if key == "css" and proceso is not None and proceso.color:
+            data += identity_css(proceso.color).encode()
         stem, ext = name.rsplit(".", 1)
         out[key] = (f"assets/{stem}.{hashlib.sha256(data).hexdigest()[:12]}.{ext}", data)
+    if proceso is not None and proceso.emblema_svg:
+        data = proceso.emblema_svg.encode("utf-8")
+        out["emblema"] = (f"assets/emblema.{hashlib.sha256(data).hexdigest()[:12]}.svg", data)
     return out
+
+
+def identity_css(color: str) -> str:
+    """The institute's colour on the header and the accents, its text in whichever ink contrasts more."""
+    ink = svg.ink(color)
+    return (f"\n/* the institute's colour (catalog.toml [proceso] color) */\n.sitio{{background:{color};color:{ink}}}"
+            f".sitio a{{color:{ink}}}h1{{border-bottom:3px solid {color}}}\n")
 
 
 def render_version() -> str:
@@ -85,7 +99,7 @@ class Renderer:
         self.env = make_env()
         self.layout_tpl = self.env.get_template("_layout.html.j2")
         self.bodies = {name: self.env.get_template(f"{name}.html.j2") for name in BODIES}
-        self.assets = _asset_files()
+        self.assets = _asset_files(site.catalog.proceso)
         self.stamp = site.stamp.to_dict()
         proceso = site.proceso()
         self.proceso_corto = {"id": proceso["id"], "nombre": proceso["nombre"]}
