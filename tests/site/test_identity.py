@@ -15,7 +15,8 @@ from pregon.errors import InputError
 from pregon.site import build
 from pregon.site.pages import identity_css
 
-EMBLEM = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="#5b2c6f"/></svg>'
+EMBLEM = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+          '<circle cx="5" cy="5" r="4" fill="#5b2c6f"/></svg>')
 
 
 def _corte_with(tiny_engine, **identity):

@@ -78,9 +78,11 @@ def _emblem(value, toml_path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{where}: cannot read {path} ({exc.strerror}); give an SVG file beside catalog.toml") from None
+        raise InputError(f"{where}: cannot read {path} ({exc.strerror}); "
+                         "give an SVG file beside catalog.toml") from None
     if len(data) > EMBLEM_MAX:
-        raise InputError(f"{where}: {len(data):,} bytes; an emblem must be under {EMBLEM_MAX:,} bytes (simplify the SVG)")
+        raise InputError(f"{where}: {len(data):,} bytes; an emblem must be under {EMBLEM_MAX:,} bytes "
+                         "(simplify the SVG)")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
