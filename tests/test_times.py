@@ -15,15 +15,19 @@ from pregon.errors import InputError
 from pregon.times import AcceleratedClock, ManualClock, SystemClock, optional_instant, parse_instant
 
 MX = ZoneInfo("America/Mexico_City")
+# no imaginary times (a wall clock inside a spring-forward gap, e.g. 2016-04-03 02:30 in the Centro): they name
+# no instant, and Python never equates them across zones (PEP 495)
 aware = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1),
                      timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-6)), MX,
-                                                ZoneInfo("America/Hermosillo")]))
+                                                ZoneInfo("America/Hermosillo")]), allow_imaginary=False)
 
 
 @given(aware)
 def test_an_aware_instant_reads_back_as_itself(t):
-    assert parse_instant(t.isoformat(), "--at") == t
-    assert parse_instant(t, "[schedule] start") == t  # a TOML datetime
+    for back in (parse_instant(t.isoformat(), "--at"), parse_instant(t, "[schedule] start")):  # text, TOML
+        # the same instant at the same offset (compared as such: PEP 495 makes an ambiguous wall time unequal
+        # to every other zone's datetime)
+        assert (back.timestamp(), back.utcoffset()) == (t.timestamp(), t.utcoffset())
 
 
 @given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)))

@@ -196,7 +196,7 @@ def test_drill_with_cortes_from_the_institutes_own_prep_system(tmp_path, capsys,
 
     out = tmp_path / kind
     code = main(["simulacro", "--source", kind, "--methods", "pull", "--difusores", "1", "--scale", "0.05",
-                 "--hours", "1", "--speed", "720", "--port", str(free_base(1)), "--out", str(out),
+                 "--hours", "1", "--speed", "360", "--port", str(free_base(1)), "--out", str(out),
                  "--no-linger", "--no-pdf", "--json"])
     text = capsys.readouterr().out
     assert code == 0, text
