@@ -23,15 +23,21 @@ class _Iframes(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def iframe_sources(page: str, base: str) -> list[str]:
-    """Every iframe's src in a page, made absolute against the page's URL (in the page's order)."""
+def read_iframes(page: str) -> tuple[list[str], bool]:
+    """Every iframe's src as written, in the page's order, and whether the page broke the parser (the sources
+    are then whatever was read before it broke)."""
     p = _Iframes()
     try:
         p.feed(page)
         p.close()
-    except Exception:  # a broken page: whatever was read before it broke
-        pass
-    return [urljoin(base, s) for s in p.sources]
+    except Exception:
+        return p.sources, True
+    return p.sources, False
+
+
+def iframe_sources(page: str, base: str) -> list[str]:
+    """Every iframe's src in a page, made absolute against the page's URL (in the page's order)."""
+    return [urljoin(base, s) for s in read_iframes(page)[0]]
 
 
 def _endpoint(url: str) -> tuple[str, str, int] | None:

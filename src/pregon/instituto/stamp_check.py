@@ -10,9 +10,10 @@ a finding even when the official site's bytes could not be had.
 from __future__ import annotations
 
 import posixpath
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from . import framing
 
 STAMP = "corte.html"  # site/paths.STAMP
 MAX_PAGE = 4 << 20  # bytes of a sampled page read for its iframes
@@ -25,28 +26,13 @@ def with_stamp(sample: list[str], site: Path) -> list[str]:
     return [STAMP] + [p for p in sample if p != STAMP]
 
 
-class _Frames(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.srcs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "iframe":
-            src = dict(attrs).get("src")
-            if src:
-                self.srcs.append(src)
-
-
 def frames_stamp(page_rel: str, body: bytes) -> bool:
     """Whether the page at `page_rel` (site-relative) holds an iframe of the site's own corte.html."""
-    p = _Frames()
-    try:
-        p.feed(body[:MAX_PAGE].decode("utf-8", "replace"))
-        p.close()
-    except Exception:  # html.parser is lenient; a pathological page is simply "not framing"
+    srcs, broken = framing.read_iframes(body[:MAX_PAGE].decode("utf-8", "replace"))
+    if broken:  # html.parser is lenient; a pathological page is simply "not framing"
         return False
     base = posixpath.dirname(page_rel)
-    for src in p.srcs:
+    for src in srcs:
         parts = urlsplit(src)
         if parts.scheme or parts.netloc:
             continue
