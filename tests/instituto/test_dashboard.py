@@ -107,3 +107,12 @@ def test_the_json_twin_agrees_with_the_page_and_is_deterministic(tmp_path):
 def test_no_observations_yet():
     m, page = _build([])
     assert m["difusores"] == [] and "Aún no hay mediciones" in page and "Sin alertas" in page
+
+
+def test_a_blocked_difusor_still_allowed_to_frame_is_an_alert():
+    obs = [{"time": "2024-06-03T02:30:00+00:00", "difusor": "marco", "status": "frame-allowed", "up": True,
+            "url": "http://127.0.0.1:9/", "error": "blocked, but the official site still lets its page frame it"}]
+    m, page = _build(obs)
+    [a] = m["alertas"]
+    assert a["difusor"] == "marco" and a["nivel"] == "grave" and "pregon instituto webconfig" in a["mensaje"]
+    assert m["difusores"][0]["nivel"] == "grave"

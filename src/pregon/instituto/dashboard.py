@@ -13,10 +13,10 @@ from pathlib import Path
 from .. import durable
 from .dashboard_chart import chart
 from .dashboard_text import hora, message, segundos, state
+from .monitor import IN_ORDER
 
 TWIN = "estado.json"
 REFRESH_S = 30
-IN_ORDER = ("ok", "notice-shown", "frame-allowed")
 
 
 def _streak_start(obs: list[dict]) -> str | None:

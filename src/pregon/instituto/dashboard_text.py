@@ -11,7 +11,7 @@ CENTRO = ZoneInfo("America/Mexico_City")
 # status -> (word, severity): the word is always shown beside the colour (never colour alone)
 STATES = {
     "ok": ("En regla", "bien"), "notice-shown": ("Bloqueado, con aviso", "neutro"),
-    "frame-allowed": ("Marco en regla", "bien"), "lagging": ("Retrasado", "aviso"),
+    "frame-allowed": ("Bloqueado, pero aún se le permite enmarcar", "grave"), "lagging": ("Retrasado", "aviso"),
     "headers": ("Encabezados incorrectos", "aviso"), "frame-unchecked": ("Marco sin verificar", "aviso"),
     "tampered": ("Contenido alterado", "grave"), "down": ("Caído", "grave"), "tls-error": ("TLS inválido", "grave"),
     "notice-missing": ("Bloqueado SIN aviso", "grave"), "frame-missing": ("Sin marco del sitio oficial", "grave"),
@@ -68,6 +68,8 @@ def message(obs: dict) -> str:
         "frame-missing": "su página no enmarca el sitio oficial", "frame-elsewhere": "su marco apunta a otro sitio",
         "frame-refused": "el CSP del sitio oficial no le permite enmarcarlo",
         "frame-unchecked": "no se pudo leer el CSP del sitio oficial",
+        "frame-allowed": ("está bloqueado, pero el CSP del sitio oficial aún le permite enmarcarlo: regenere la "
+                          "configuración del servidor web (pregon instituto webconfig) y recárguela"),
         "notice-shown": "bloqueado por el instituto; muestra el aviso firmado",
     }
     return texts.get(st, "")

@@ -48,6 +48,7 @@ from .registry import Difusor
 
 NO_STORE_TOKENS = ("no-cache", "no-store", "must-revalidate")
 NOTICE_TEXT = "ya no es difusor oficial"
+IN_ORDER = ("ok", "notice-shown")  # the statuses of a difusor in compliance; every other one is a failure
 FRAME_FAILURES = ("frame-missing", "frame-elsewhere", "frame-refused", "frame-allowed", "frame-unchecked")
 MAX_FRAME_PAGE = 4 << 20  # bytes of a framing page read for its iframes
 
@@ -438,7 +439,7 @@ class Monitor:
             kinds.add("notice-missing")
         if o.status in FRAME_FAILURES:
             kinds.add("frame")
-        if o.status not in ("ok", "notice-shown"):
+        if o.status not in IN_ORDER:
             self.last_failure[o.difusor] = {"time": o.time, "status": o.status, "error": o.error}
         before = self.active_alerts.get(o.difusor, set())
         for kind in sorted(kinds - before):
@@ -479,7 +480,7 @@ def summarize(observations: list[dict], difusores: list[Difusor] | None = None) 
         up = sum(1 for o in obs if o.get("up"))
         lags = [float(o["lag_s"]) for o in obs if o.get("lag_s") is not None]
         last = obs[-1] if obs else {}
-        fails = [o for o in obs if o.get("status") not in ("ok", "notice-shown")]
+        fails = [o for o in obs if o.get("status") not in IN_ORDER]
         lf = fails[-1] if fails else None
         out.append({
             "difusor": ident, "observations": n,

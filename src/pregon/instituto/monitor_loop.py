@@ -11,9 +11,7 @@ from typing import Callable
 
 from .. import durable
 from . import dashboard
-from .monitor import Monitor, Observation, summarize
-
-IN_ORDER = ("ok", "notice-shown")  # the statuses of a difusor in compliance
+from .monitor import IN_ORDER, Monitor, Observation, summarize
 
 
 def out_of_compliance(observations: list[Observation]) -> bool:
