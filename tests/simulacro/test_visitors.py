@@ -79,7 +79,7 @@ def test_a_session_walks_the_site_from_its_own_address(tmp_path):
         clock = ManualClock(start)
         s = visitors.Session(0.0, "127.10.0.7", visitors.BROWSERS[0], "poller", 3, (30.0, 40.0), 5)
         stats = visitors.Stats()
-        asyncio.run(visitors.visit(s, base, clock, start, stats))
+        asyncio.run(visitors.visit(s, base, clock, stats))
     finally:
         srv.shutdown()
     paths = [p for _ip, _ua, p in _Logged.seen]
