@@ -26,6 +26,7 @@ class Partido:
     siglas: str
     nombre: str
     color: str = "#777777"
+    emblema_svg: str = ""  # the party's artwork (SVG text) from the catalog; none: its colour and letters
 
 
 @dataclass(frozen=True)

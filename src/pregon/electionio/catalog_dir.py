@@ -37,5 +37,9 @@ def save(catalog: Catalog, directory: str | Path) -> None:
                 ballots_csv.dump(catalog.elecciones[clave].contiendas), encoding="utf-8")
     if catalog.proceso.emblema_svg:
         (directory / catalog_toml.EMBLEM_FILE).write_text(catalog.proceso.emblema_svg, encoding="utf-8")
+    for pa in catalog.partidos.values():
+        if pa.emblema_svg:
+            (directory / catalog_toml.PARTY_EMBLEMS).mkdir(exist_ok=True)
+            (directory / catalog_toml.party_emblem_file(pa.siglas)).write_text(pa.emblema_svg, encoding="utf-8")
     geography_csv.write_secciones(catalog, directory / "secciones.csv")
     geography_csv.write_casillas(catalog, directory / "casillas.csv")

@@ -48,7 +48,7 @@ def proceso(raw: dict, toml_path: Path) -> Proceso:
             instituto=str(proceso_raw.get("instituto", "")),
             instituto_nombre=str(proceso_raw.get("instituto_nombre", "")),
             color=_color(proceso_raw.get("color", ""), toml_path),
-            emblema_svg=_emblem(proceso_raw.get("emblema", ""), toml_path),
+            emblema_svg=_emblem(proceso_raw.get("emblema", ""), toml_path, "[proceso] emblema"),
         )
     except KeyError as exc:
         raise InputError(f"{toml_path}: [proceso] lacks {exc}; add it") from None
@@ -57,6 +57,11 @@ def proceso(raw: dict, toml_path: Path) -> Proceso:
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 EMBLEM_MAX = 100_000
 EMBLEM_FILE = "emblema.svg"  # what `save` writes beside catalog.toml
+PARTY_EMBLEMS = "emblemas"  # and the parties' artwork, one <SIGLAS>.svg each
+
+
+def party_emblem_file(siglas: str) -> str:
+    return f"{PARTY_EMBLEMS}/{siglas}.svg"
 
 
 def _color(value, toml_path: Path) -> str:
@@ -68,13 +73,13 @@ def _color(value, toml_path: Path) -> str:
     return value.lower()
 
 
-def _emblem(value, toml_path: Path) -> str:
+def _emblem(value, toml_path: Path, field: str) -> str:
     """The emblem's SVG text, checked: an SVG document, small, with nothing active in it (it is served as an
     image, where scripts never run, but a file that carries them is not what an institute meant to publish)."""
     if not value:
         return ""
     path = (toml_path.parent / str(value))
-    where = f"{toml_path}: [proceso] emblema {str(value)!r}"
+    where = f"{toml_path}: {field} {str(value)!r}"
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -121,7 +126,8 @@ def partidos(raw: dict, toml_path: Path) -> dict[str, Partido]:
         siglas = _str(p, "siglas", toml_path, ctx)
         if not siglas.replace("_", "").isalnum() or siglas.upper() != siglas:
             raise InputError(f"{toml_path}: {ctx}: field 'siglas' {siglas!r} must be upper-case letters/digits")
-        out[siglas] = Partido(siglas, _str(p, "nombre", toml_path, ctx), str(p.get("color", "#777777")))
+        out[siglas] = Partido(siglas, _str(p, "nombre", toml_path, ctx), str(p.get("color", "#777777")),
+                              _emblem(p.get("emblema", ""), toml_path, f"{ctx} ({siglas}) emblema"))
     return out
 
 
@@ -295,7 +301,9 @@ def dump_toml(catalog: Catalog, source: dict | None = None, listed: set[str] = f
     for e in sorted(catalog.entidades.values(), key=lambda e: e.id):
         lines += _entidad_lines(e)
     for pa in catalog.partidos.values():
-        lines += ["[[partido]]", f"siglas = {_q(pa.siglas)}", f"nombre = {_q(pa.nombre)}", f"color = {_q(pa.color)}", ""]
+        lines += ["[[partido]]", f"siglas = {_q(pa.siglas)}", f"nombre = {_q(pa.nombre)}", f"color = {_q(pa.color)}"]
+        lines += [f"emblema = {_q(party_emblem_file(pa.siglas))}"] if pa.emblema_svg else []
+        lines += [""]
     for el in catalog.elecciones.values():
         lines += _eleccion_lines(catalog, el, el.clave in listed)
     return "\n".join(lines)

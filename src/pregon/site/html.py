@@ -126,13 +126,14 @@ def _row_heads(rows: list[dict], key, agregado: bool, cand: bool) -> list[str]:
     return heads
 
 
-def resultados(m: dict, agregado: bool = False, key=None) -> str:
+def resultados(m: dict, agregado: bool = False, key=None, arte=None, root: str = "") -> str:
     """The two views PREP sites show: por candidatura and por partido, each a chart and a table.
 
-    The colours are in the chart above each table; the tables stay plain (a sección page is read 200,000
-    times over, every byte counts). `key` names the contest, whose labels repeat on all its pages."""
-    kc = None if key is None else (key, "c")
-    kp = None if key is None else (key, "p")
+    The colours and emblems are in the chart above each table; the tables stay plain (a sección page is read
+    200,000 times over, every byte counts). `key` names the contest, whose labels repeat on all its pages;
+    `arte` maps siglas to the party's artwork (an asset path below `root`)."""
+    kc = None if key is None else (key, "c", root)
+    kp = None if key is None else (key, "p", root)
     cands, parts = m["por_candidatura"], m["por_partido"]
     if agregado:
         heads = _row_heads(cands, kc, True, True)
@@ -151,7 +152,7 @@ def resultados(m: dict, agregado: bool = False, key=None) -> str:
         '<a href="#partido">Por partido político</a></nav>'
         '<section id="candidatura" class="vista" aria-labelledby="candidatura-h">'
         '<h2 id="candidatura-h">Votos por candidatura</h2>'
-        f'{svg.bars(cands, "g-cand", "Votos por candidatura", kc)}'
+        f'{svg.bars(cands, "g-cand", "Votos por candidatura", kc, arte, root)}'
         f'<div class="tabla" tabindex="0"><table><caption>Votos por candidatura{cap}</caption>'
         '<thead><tr><th scope="col">Candidatura</th><th scope="col" class="num">Votos</th>'
         f'<th scope="col" class="num">Porcentaje</th>{lead_h}</tr></thead><tbody>{"".join(cand_rows)}</tbody>'
@@ -159,7 +160,7 @@ def resultados(m: dict, agregado: bool = False, key=None) -> str:
         f'<td></td>{lead_f}</tr></tfoot></table></div></section>'
         '<section id="partido" class="vista" aria-labelledby="partido-h">'
         '<h2 id="partido-h">Votos por partido político y combinación de coalición</h2>'
-        f'{svg.bars(parts, "g-part", "Votos por partido político y combinación", kp)}'
+        f'{svg.bars(parts, "g-part", "Votos por partido político y combinación", kp, arte, root)}'
         '<div class="tabla" tabindex="0"><table><caption>Votos por partido político, combinación de coalición, candidaturas '
         'no registradas y nulos, como en la base de datos</caption><thead><tr><th scope="col">Partido o '
         'combinación</th><th scope="col" class="num">Votos</th><th scope="col" class="num">Porcentaje</th></tr>'
@@ -198,9 +199,9 @@ def titulo_hijos(nivel: str) -> str:
     return "Resultados por " + NIVEL_POR.get(nivel, nivel)
 
 
-def nodo_main(m: dict, root: str, key=None) -> str:
+def nodo_main(m: dict, root: str, key=None, arte=None) -> str:
     return (f'<h1>{e(m["nodo"]["nombre"])} <small>{e(m["eleccion"]["nombre"])}</small></h1>'
-            f'{resultados(m, key=key)}{hijos(m["hijos"], root, titulo_hijos(m["hijos"]["nivel"]))}')
+            f'{resultados(m, key=key, arte=arte, root=root)}{hijos(m["hijos"], root, titulo_hijos(m["hijos"]["nivel"]))}')
 
 
 def _plain(text: str) -> str:
@@ -208,7 +209,7 @@ def _plain(text: str) -> str:
     return text if text.isalnum() else e(text)
 
 
-def seccion_main(m: dict, root: str, key=None) -> str:
+def seccion_main(m: dict, root: str, key=None, arte=None) -> str:
     s = m["seccion"]
     geo = [e(s["entidad"]["nombre"])]
     if "municipio" in s:
@@ -243,7 +244,7 @@ def seccion_main(m: dict, root: str, key=None) -> str:
                 '</tr>')
     return (
         f'<h1>{e(m["nodo"]["nombre"])} <small>{e(m["eleccion"]["nombre"])}</small></h1>'
-        f'<p class="geo">{" · ".join(geo)}</p>{resultados(m, key=key)}'
+        f'<p class="geo">{" · ".join(geo)}</p>{resultados(m, key=key, arte=arte, root=root)}'
         '<section id="casillas" aria-labelledby="casillas-h"><h2 id="casillas-h">Casillas y actas</h2>'
         '<div class="tabla" tabindex="0"><table class="casillas"><caption>Votos de cada acta, como se capturaron</caption>'
         f'<thead><tr><th scope="col">Casilla</th>{heads}<th scope="col" class="num">Total</th>'

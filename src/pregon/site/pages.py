@@ -43,9 +43,11 @@ def make_env() -> jinja2.Environment:
     return env
 
 
-def _asset_files(proceso=None) -> dict[str, tuple[str, bytes]]:
+def _asset_files(catalog=None) -> dict[str, tuple[str, bytes]]:
     """The content-hashed assets; with the catalog's identity, its colour in the stylesheet (the pages' CSP
-    allows no inline style) and its emblem as an image file (served as <img>, where SVG never runs script)."""
+    allows no inline style), its emblem and the parties' artwork as image files (shown as images, where SVG
+    never runs script; keys "partido:<SIGLAS>")."""
+    proceso = None if catalog is None else catalog.proceso
     base = resources.files("pregon.site") / "assets"
     out = {}
     for key, name in ASSETS:
@@ -57,6 +59,10 @@ def _asset_files(proceso=None) -> dict[str, tuple[str, bytes]]:
     if proceso is not None and proceso.emblema_svg:
         data = proceso.emblema_svg.encode("utf-8")
         out["emblema"] = (f"assets/emblema.{hashlib.sha256(data).hexdigest()[:12]}.svg", data)
+    for pa in () if catalog is None else catalog.partidos.values():
+        if pa.emblema_svg:
+            data = pa.emblema_svg.encode("utf-8")
+            out[f"partido:{pa.siglas}"] = (f"assets/partido.{hashlib.sha256(data).hexdigest()[:12]}.svg", data)
     return out
 
 
@@ -99,7 +105,9 @@ class Renderer:
         self.env = make_env()
         self.layout_tpl = self.env.get_template("_layout.html.j2")
         self.bodies = {name: self.env.get_template(f"{name}.html.j2") for name in BODIES}
-        self.assets = _asset_files(site.catalog.proceso)
+        self.assets = _asset_files(site.catalog)
+        # siglas → asset path of each party with artwork (the charts draw it; the others get colour and letters)
+        self.arte = {k.split(":", 1)[1]: v[0] for k, v in self.assets.items() if k.startswith("partido:")}
         self.stamp = site.stamp.to_dict()
         proceso = site.proceso()
         self.proceso_corto = {"id": proceso["id"], "nombre": proceso["nombre"]}
@@ -152,7 +160,7 @@ class Renderer:
         tpl = self.bodies[name]
 
         def main(model, root, embed):
-            return tpl.render(m=model, root=root, embed=embed)
+            return tpl.render(m=model, root=root, embed=embed, arte=self.arte)
         return main
 
 
@@ -166,9 +174,9 @@ def render_node(renderer: Renderer, em: EleccionModel, node: Node) -> list[tuple
     key = (em.key, node.contest)  # the contest's labels repeat on all its pages
     if node.level == "seccion":
         def main(m, root, embed):
-            return html.seccion_main(m, root, key)
+            return html.seccion_main(m, root, key, renderer.arte)
     else:
         def main(m, root, embed):
-            return html.nodo_main(m, root, key)
+            return html.nodo_main(m, root, key, renderer.arte)
     return renderer.page(model, node.path, main, vigente=False, actual=em.el.clave,
                          avance=html.avance(model["avance"], _AVANCE_TITULO.get(node.level)))

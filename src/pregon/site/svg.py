@@ -70,9 +70,36 @@ def siglas(r: dict) -> str:
     return text[:4].upper()
 
 
-def emblem(r: dict, x: int, y: int) -> str:
-    """A party's emblem when the catalog has no artwork: its colour with its letters in contrasting ink
-    (decorative: the name is the text beside it)."""
+def parties(r: dict) -> list[str]:
+    """The parties behind a chart row: a candidacy's, a party column's own, a combination's members."""
+    if "columna" in r:
+        col = str(r["columna"])
+        for prefix in ("CC_", "C_"):
+            if col.startswith(prefix):
+                return col[len(prefix):].split("_")
+        return [] if col.startswith("CAND_IND_") or col in ("NO_REGISTRADOS", "NULOS") else [col]
+    if r.get("tipo") == "partido":
+        return list(r.get("partidos") or [r.get("clave", "")])
+    return list(r.get("partidos") or ())
+
+
+ART_MAX = 4  # a coalition of more parties than fit in the square gets its letters
+
+
+def emblem(r: dict, x: int, y: int, art=None, root: str = "") -> str:
+    """A row's emblem: the catalog's artwork of its party, or of each party of a coalition in a 2×2 grid;
+    otherwise its colour with its letters in contrasting ink. Decorative: the name is the text beside it, and
+    the artwork is an image file (an SVG shown as an image never runs script)."""
+    members = parties(r)
+    if art and members and len(members) <= ART_MAX and all(p in art for p in members):
+        if len(members) == 1:
+            return (f'<image href="{escape(root + art[members[0]])}" x="{x}" y="{y}" width="{EMBLEM}" '
+                    f'height="{EMBLEM}"/>')
+        half = EMBLEM // 2
+        cells = [(x + (i % 2) * half, y + (i // 2) * half + (half // 2 if len(members) == 2 else 0))
+                 for i in range(len(members))]
+        return "".join(f'<image href="{escape(root + art[p])}" x="{cx}" y="{cy}" width="{half}" height="{half}"/>'
+                       for p, (cx, cy) in zip(members, cells))
     c = color(r.get("color", ""))
     t = siglas(r)
     size = 11 if len(t) <= 3 else 9
@@ -81,8 +108,7 @@ def emblem(r: dict, x: int, y: int) -> str:
             f'text-anchor="middle" font-size="{size}" font-weight="700" fill="{ink(c)}">{escape(t)}</text>')
 
 
-
-def _template(rows: list[dict], chart_id: str, title: str) -> tuple:
+def _template(rows: list[dict], chart_id: str, title: str, art=None, root: str = "") -> tuple:
     """The parts of a chart that do not depend on the votes: header, and per row the label and bar geometry."""
     height = ROW * len(rows) + PAD
     head = (f'<svg class="grafica" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" '
@@ -93,7 +119,7 @@ def _template(rows: list[dict], chart_id: str, title: str) -> tuple:
     for i, r in enumerate(rows):
         y = PAD + i * ROW
         per_row.append((
-            emblem(r, PAD, y + 2) + f'<text x="{LEFT}" y="{y + 12}">{_label(str(r["nombre"]))}</text>'
+            emblem(r, PAD, y + 2, art, root) + f'<text x="{LEFT}" y="{y + 12}">{_label(str(r["nombre"]))}</text>'
             f'<text x="{WIDTH - PAD}" y="{y + 12}" text-anchor="end">',
             f'<rect x="{LEFT}" y="{y + 16}" width="',
             f'" height="12" fill="{color(r.get("color", ""))}" stroke="#333" stroke-width=".5"/>',
@@ -101,17 +127,18 @@ def _template(rows: list[dict], chart_id: str, title: str) -> tuple:
     return tuple(r["nombre"] for r in rows), tuple(r.get("color", "") for r in rows), head, per_row
 
 
-def bars(rows: list[dict], chart_id: str, title: str, key=None) -> str:
+def bars(rows: list[dict], chart_id: str, title: str, key=None, art=None, root: str = "") -> str:
     """Horizontal bars, one per row {nombre, votos, porcentaje, color}; longest bar = most votes.
 
     The figures are also in the table beside every chart; the SVG is one labelled image. `key` names a
-    chart whose labels and colours repeat on many pages (a contest's), so its fixed parts are built once."""
+    chart whose labels and colours repeat on many pages (a contest's, at one depth: `root` prefixes the paths
+    of the parties' artwork in `art`), so its fixed parts are built once."""
     if not rows:
         return ""
     tpl = _TEMPLATES.get(key) if key is not None else None
     if (tpl is None or len(tpl[0]) != len(rows) or any(a != r["nombre"] for a, r in zip(tpl[0], rows))
             or any(a != r.get("color", "") for a, r in zip(tpl[1], rows))):
-        tpl = _template(rows, chart_id, title)
+        tpl = _template(rows, chart_id, title, art, root)
         if key is not None and len(_TEMPLATES) < 50_000:
             _TEMPLATES[key] = tpl
     _names, _colors, head, per_row = tpl
