@@ -88,7 +88,11 @@ class AcceleratedClock:
         self.origin = time.time() if origin is None else float(origin)
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=(time.time() - self.origin) * self.speed)
+        return self.at(time.time())
+
+    def at(self, wall: float) -> datetime:
+        """What this clock showed at Unix time `wall`."""
+        return self.start + timedelta(seconds=(wall - self.origin) * self.speed)
 
     __call__ = now
 

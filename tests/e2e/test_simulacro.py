@@ -153,8 +153,14 @@ def test_short_simulacro(tmp_path):
         assert (mem / "memoria.html").stat().st_size > 1000, d.id
         assert (mem / "SHA256SUMS").exists()
         # the drill's visitors (simulacro/visitors.py) reach the memoria: people, pages and time on site
-        head = json.loads((mem / "datos.json").read_text())["headline"]
+        datos = json.loads((mem / "datos.json").read_text())
+        head = datos["headline"]
         assert head["visitors"] > 0 and head["pages"] > head["visitors"] and head["mean_s"] > 0, (d.id, head)
+        # compared with an ordinary day (the synthetic baseline a week before), over the night's hours only
+        a = datos["analytics"]
+        assert a["baseline"]["visitors"] > 0, d.id
+        assert {c["metric"] for c in a["comparison"]} >= {"visitors"}, a["comparison"]
+        assert datetime.fromisoformat(datos["period"]["end"]) <= plan.end + timedelta(hours=1), datos["period"]
         gen = summary["difusores"][d.index - 1]["visitors"]
         assert gen["generated"]["sessions"] > 0 and gen["memoria"]["visitors"] == head["visitors"]
         if pdf:

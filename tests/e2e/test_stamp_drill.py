@@ -3,11 +3,13 @@
 A small Morelos night (pull difusores served by the real nginx). When the night is over and the servers still
 serve (the drill's linger), every .html file of each difusor's current release and of the official site is
 fetched over HTTP from the server the drill started, then the stamp it frames: each must be the last corte's.
+And nginx's access log, relayed onto the drill's clock, gives every memoria its visitors.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import posixpath
 from datetime import datetime
 from pathlib import Path
@@ -89,8 +91,12 @@ def test_after_a_drill_every_served_page_shows_the_last_corte(tmp_path, monkeypa
         seen["official"] = _walk(plan.official_url, (plan.work / "official").resolve(), fecha, seq)
 
     monkeypatch.setattr(display, "wait_for_ctrl_c", walk_while_serving)
-    summary = Simulacro(plan, echo=lambda line: None, linger=True, pdf=False, memoria=False).run()
+    summary = Simulacro(plan, echo=lambda line: None, linger=True, pdf=False).run()
     assert summary is not None and "last" in seen, "the drill did not reach its end"
+    # nginx's access log reached the drill's clock through its relay: each memoria counts the night's visitors
+    for d in plan.difusores:
+        head = json.loads((d.root / "memoria" / "datos.json").read_text())["headline"]
+        assert head["visitors"] > 0 and head["mean_s"] > 0, (d.id, head)
     for who in [d.id for d in plan.difusores] + ["official"]:
         pages, problems = seen[who]
         assert pages > 50, (who, pages)

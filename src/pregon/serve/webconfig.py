@@ -90,8 +90,11 @@ def nginx_site_locations(headers) -> str:
 
 def render_nginx(difusor: Config, *, listen: str | None = None, access_log: str | None = None,
                  standalone: bool = False, runtime_dir: Path | None = None, user: str | None = None,
-                 workers: str = "auto") -> str:
-    """An nginx server block serving `difusor.current` (with the http-level limit zones it needs)."""
+                 workers: str = "auto", log_format: str | None = None) -> str:
+    """An nginx server block serving `difusor.current` (with the http-level limit zones it needs).
+
+    `log_format`: the access log's line, unbuffered, in place of the combined format (the drill writes
+    `[$msec]` where the time goes, for its relay to put the drill's clock there)."""
     https = _https(difusor)
     root = str(difusor.current)
     serve = difusor.serve
@@ -106,6 +109,10 @@ def render_nginx(difusor: Config, *, listen: str | None = None, access_log: str 
 
     lim = difusor.serve.limits  # the embedded server's bounds against hostile clients, in nginx's words
     limit_zone = "limit_conn_zone $binary_remote_addr zone=pregon_conn:10m;\nlimit_conn_status 503;\n"
+    log_use = "combined buffer=64k flush=1s"
+    if log_format is not None:
+        limit_zone += f"log_format pregon_line '{log_format}';\n"
+        log_use = "pregon_line"
     limit = (f"    limit_conn pregon_conn {lim.max_per_client};\n"
              f"    client_header_timeout {_ms(lim.header_timeout)};\n    keepalive_timeout {_ms(lim.idle_timeout)};\n"
              f"    send_timeout {_ms(lim.send_timeout)};\n")
@@ -125,7 +132,7 @@ def render_nginx(difusor: Config, *, listen: str | None = None, access_log: str 
 {listen_lines}    server_name {difusor.serve.server_name};
     root {root};
     index index.html;
-    access_log {log} combined buffer=64k flush=1s;
+    access_log {log} {log_use};
     # the release behind `current` changes by rename(2); never cache descriptors across a swap
 {NGINX_STATIC}{limit}
 {nginx_site_locations(headers)}}}

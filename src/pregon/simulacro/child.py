@@ -5,10 +5,14 @@ institute's records share one timeline.
     python -m pregon.simulacro.child run   --config difusor.toml --start ISO --speed X --origin UNIX
     python -m pregon.simulacro.child serve --config difusor.toml --port P --start … --speed … --origin …
     python -m pregon.simulacro.child logclock --config difusor.toml --start … --speed … --origin …
+    python -m pregon.simulacro.child nginx --config difusor.toml --fifo F --start … -- nginx -p … -c …
     python -m pregon.simulacro.child visitors --target ID=URL … --seed N --per-hour R --hours H --stats FILE …
 
 `logclock` is Apache's piped access log (`CustomLog "|…" combined`) when a drill runs the real Apache: each
 line Apache writes gets the drill's time in place of the wall clock's, and goes to [serve] access_log.
+`nginx` runs the real nginx as its child with the access log on a FIFO it reads: nginx writes the request's
+Unix time (`[$msec]`, unbuffered) and each line goes to [serve] access_log with the drill's time of that
+instant, so the memoria of an nginx difusor sees its visitors on the night's timeline.
 
 The simulacro starts these in their own process group and stops them by pid (SIGTERM, then SIGKILL).
 """
@@ -16,7 +20,10 @@ The simulacro starts these in their own process group and stops them by pid (SIG
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+
+_MSEC = re.compile(rb"^([^\[\n]*)\[(\d{9,11}(?:\.\d{1,6})?)\]")  # the line's first bracket, a Unix time
 
 
 def _clock(args):
@@ -47,9 +54,9 @@ def _serve(args) -> int:
     return 0
 
 
-def _stamp(clock, tz) -> str:
+def _stamp(clock, tz, wall: float | None = None) -> str:
     months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-    t = clock.now().astimezone(tz)
+    t = (clock.now() if wall is None else clock.at(wall)).astimezone(tz)
     off = int(t.utcoffset().total_seconds())
     sign, off = ("+" if off >= 0 else "-"), abs(off)
     return (f"{t.day:02d}/{months[t.month - 1]}/{t.year}:{t.hour:02d}:{t.minute:02d}:{t.second:02d} "
@@ -71,6 +78,60 @@ def _logclock(args) -> int:
     return 0
 
 
+NGINX_LINE = ('$remote_addr - $remote_user [$msec] "$request" $status $body_bytes_sent "$http_referer" '
+              '"$http_user_agent"')  # the combined format, with the request's Unix time where the time goes
+
+
+def restamp(line: bytes, clock, tz) -> bytes:
+    """A line in NGINX_LINE with its `[seconds.millis]` made the drill's combined-format time."""
+    def sub(m):
+        return m.group(1) + b"[" + _stamp(clock, tz, float(m.group(2))).encode() + b"]"
+    return _MSEC.sub(sub, line, count=1)
+
+
+def _nginx(args) -> int:
+    """nginx in the foreground, its access log relayed from a FIFO until it exits (the drill's SIGTERM reaches
+    both, being one process group: nginx shuts down, this drains what it wrote, then exits with its status)."""
+    import os
+    import select
+    import signal
+    import stat
+    import subprocess
+    from pathlib import Path
+
+    from ..difusor.config import load_config
+
+    cfg = load_config(args.config)
+    clock = _clock(args)
+    fifo = Path(args.fifo)
+    if fifo.is_symlink() or (fifo.exists() and not stat.S_ISFIFO(fifo.stat().st_mode)):
+        fifo.unlink()
+    if not fifo.exists():
+        os.mkfifo(fifo, 0o600)
+    fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # a reader and a writer: nginx's open never blocks, no EOF
+    signal.signal(signal.SIGTERM, lambda *_: None)  # nginx gets it too; stay to drain its last lines
+    proc = subprocess.Popen(args.command, stdin=subprocess.DEVNULL)
+    pending = b""
+    with open(cfg.serve.access_log, "ab", buffering=0) as out:
+        while True:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            done = proc.poll() is not None
+            while ready or done:
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    chunk = b""
+                if not chunk:
+                    break
+                lines = (pending + chunk).split(b"\n")
+                pending = lines.pop()
+                out.write(b"".join(restamp(x, clock, cfg.tz) + b"\n" for x in lines))
+            if done:
+                break
+    os.close(fd)
+    return proc.returncode
+
+
 def _visitors(args) -> int:
     from . import visitors
 
@@ -79,7 +140,8 @@ def _visitors(args) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m pregon.simulacro.child")
-    ap.add_argument("role", choices=["run", "serve", "logclock", "visitors"])
+    ap.add_argument("role", choices=["run", "serve", "logclock", "nginx", "visitors"])
+    ap.add_argument("--fifo", help="nginx: the FIFO its access log is written to")
     ap.add_argument("--config")
     ap.add_argument("--target", action="append", default=[], help="visitors: ID=URL of a difusor's site")
     ap.add_argument("--seed", type=int, default=0)
@@ -90,10 +152,16 @@ def main(argv=None) -> int:
     ap.add_argument("--start", required=True)
     ap.add_argument("--speed", required=True)
     ap.add_argument("--origin", required=True)
-    args = ap.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = ap.parse_args(argv[:len(argv) - len(command) - (1 if command else 0)])
+    args.command = command
+    if args.role == "nginx" and not (command and args.fifo):
+        ap.error("nginx needs --fifo and the server's command after --")
     if args.role != "visitors" and not args.config:
         ap.error(f"{args.role} needs --config")
-    return {"run": _run, "serve": _serve, "logclock": _logclock, "visitors": _visitors}[args.role](args)
+    roles = {"run": _run, "serve": _serve, "logclock": _logclock, "nginx": _nginx, "visitors": _visitors}
+    return roles[args.role](args)
 
 
 if __name__ == "__main__":

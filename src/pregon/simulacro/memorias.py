@@ -1,6 +1,8 @@
 """The memoria técnica of each difusor at the end of a drill, written by `pregon difusor memoria` in a child
 process, with what only the drill knows: a comments page (the accelerated clock, the faults injected into
-that difusor) and the institute's availability report for its Disponibilidad table."""
+that difusor, its visitors), the institute's availability report for its Disponibilidad table and, when the
+drill had visitors, a baseline: an ordinary day of the portal a week before the night, as a synthetic access log
+(analytics.synthlog) beside the real one, so the memoria's comparison with usual traffic has a period."""
 
 from __future__ import annotations
 
@@ -9,9 +11,13 @@ import json
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from .. import durable
+
+BASELINE_DAYS = 7  # the ordinary day: the same hours a week before the night
+BASELINE_LINES_PER_HOUR = 120  # a quiet portal: a few people an hour, the monitor hourly
 
 NO_PDF = " (sin PDF: --no-pdf)"
 NO_WEASYPRINT = " (sin PDF: WeasyPrint o Pango no están instalados; pip install -e '.[pdf]')"
@@ -28,18 +34,27 @@ def weasyprint_works() -> bool:
     return True
 
 
-def write_all(plan, cfg, *, pdf: bool, pdf_requested: bool | None, note) -> dict:
-    """Every difusor's memoria: {id: {dir, ok, files}}."""
+def write_all(plan, cfg, *, pdf: bool, pdf_requested: bool | None, note, end=None) -> dict:
+    """Every difusor's memoria: {id: {dir, ok, files}}. `end` (the drill's clock when the night is over) ends
+    their period, which otherwise is the difusor's whole window (hours past the night, kept open so the final
+    cut goes live): figures per hour, and their comparison with the baseline, are then per hour of the night."""
     why = "" if pdf else (NO_PDF if pdf_requested is False else NO_WEASYPRINT)
     note(f"escribiendo la memoria técnica de cada difusor{why}…")
     time.sleep(1.2)  # the servers flush their access logs every second
-    return {d.id: write(plan, cfg, d, pdf=pdf, note=note) for d in plan.difusores}
+    if end is not None:  # to the next whole minute, in the election's zone
+        end = (end + timedelta(minutes=1)).astimezone(plan.tz).replace(second=0, microsecond=0)
+    return {d.id: write(plan, cfg, d, pdf=pdf, note=note, end=end) for d in plan.difusores}
 
 
-def write(plan, cfg, d, *, pdf: bool, note) -> dict:
+def write(plan, cfg, d, *, pdf: bool, note, end=None) -> dict:
     out = d.root / "memoria"
     argv = [sys.executable, "-m", "pregon.cli", "difusor", "memoria", "--config", str(d.toml), "--out", str(out),
             "--workers", "1", "--comments", str(comments(plan, d))]
+    if end is not None:
+        argv += ["--to", end.isoformat()]
+    if plan.visitors_per_hour > 0:
+        b_start, b_end = baseline(plan, d)
+        argv += ["--baseline-from", b_start.isoformat(), "--baseline-to", b_end.isoformat()]
     if not pdf:
         argv.append("--no-pdf")
     if not d.hosts:
@@ -71,6 +86,20 @@ def availability(cfg, d, note) -> Path | None:
         return None
 
 
+def baseline(plan, d) -> tuple:
+    """(start, end) of the ordinary day; its synthetic log is written beside the access log as a rotation
+    (`access.log-YYYYMMDD`), which the memoria reads with the night's log. Deterministic per seed and difusor."""
+    from ..analytics import synthlog
+
+    hours = min(plan.hours, 24.0)
+    start = (plan.start - timedelta(days=BASELINE_DAYS)).astimezone(plan.tz)
+    path = d.root / f"access.log-{start:%Y%m%d}"
+    synthlog.generate(path, int(BASELINE_LINES_PER_HOUR * hours) + 2, seed=plan.seed * 1000 + d.index, start=start,
+                      hours=hours, offset_minutes=int(start.utcoffset().total_seconds() // 60), malformed_rate=0,
+                      host=f"{d.id}.simulacro.local", monitor_interval=3600)
+    return start, start + timedelta(hours=hours)
+
+
 def comments(plan, d) -> Path:
     p = d.root / "comentarios.md"
     fs = [f.describe(d.id) for f in plan.faults if plan.difusor(f.difusor).id == d.id]
@@ -85,6 +114,10 @@ def comments(plan, d) -> Path:
             f"bitácoras son el monitor del instituto y un generador de visitas ({plan.visitors_per_hour:g} sesiones "
             "por hora simulada: navegadores que siguen los enlaces del sitio, pestañas que consultan main.json, "
             "algunos rastreadores), cada sesión desde su propia dirección de loopback.\n")
+    if plan.visitors_per_hour > 0:
+        text += (f"\nEl periodo de comparación es un día ordinario sintético, {BASELINE_DAYS} días antes de la "
+                 "noche y con sus mismas horas: una bitácora generada con el tráfico de un portal tranquilo "
+                 f"(unas {BASELINE_LINES_PER_HOUR} solicitudes por hora), no una medición.\n")
     if fs:
         text += "\nFallas inyectadas en este difusor:\n\n" + "\n".join(f"- {x}" for x in fs) + "\n"
     p.write_text(text, "utf-8")

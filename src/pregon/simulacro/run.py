@@ -361,7 +361,8 @@ class Simulacro:
             if c:
                 c.stop()
         mem = (memorias.write_all(self.plan, self.cfg, pdf=self.pdf, pdf_requested=self.pdf_requested,
-                                  note=self.note) if self.memoria else {})
+                                  note=self.note, end=self.clock.now() if self.night_done else None)
+               if self.memoria else {})
         self.summary = summary_mod.summarize(self.plan, self.cfg, self.progress, interrupted=self.interrupted,
                                              monitor_alerts=self.monitor_alerts, memorias=mem)
         if self.plan.profile is not None:

@@ -68,8 +68,12 @@ def argv(server: str, cfg, port: int, runtime: Path, clock_argv: list[str], conf
         conf.write_text(render("apache", cfg, listen=listen, access_log=f"|{relay}", standalone=True,
                                runtime_dir=rt), "utf-8")
         return [binary("apache"), "-f", str(conf), "-DFOREGROUND"], {"APACHE_LOG_DIR": str(rt)}
+    from .child import NGINX_LINE
+
     conf = rt / "nginx.conf"
     user = "root" if os.geteuid() == 0 else None
-    conf.write_text(render("nginx", cfg, listen=listen, access_log=str(cfg.serve.access_log), standalone=True,
-                           runtime_dir=rt, user=user, workers="1"), "utf-8")
-    return [binary("nginx"), "-p", str(rt), "-c", str(conf), "-g", "daemon off;"], {}
+    fifo = rt / "access.fifo"  # relayed onto the drill's clock into [serve] access_log (child.py `nginx`)
+    conf.write_text(render("nginx", cfg, listen=listen, access_log=str(fifo), standalone=True, runtime_dir=rt,
+                           user=user, workers="1", log_format=NGINX_LINE), "utf-8")
+    return [sys.executable, "-m", "pregon.simulacro.child", "nginx", "--config", str(config), "--fifo", str(fifo),
+            *clock_argv, "--", binary("nginx"), "-p", str(rt), "-c", str(conf), "-g", "daemon off;"], {}
