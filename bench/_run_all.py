@@ -34,6 +34,7 @@ BENCHES = {
     "instituto_distribution": (["--json"], ["--n", "3", "--preset", "morelos", "--json"]),
     "instituto_drops": ([], ["--drops", "3"]),
     "simulacro_night": (["--json"], ["--scale", "0.2", "--hours", "4", "--speed", "480", "--json"]),
+    "national": (["--json"], ["--quick", "--json"]),
 }
 
 
@@ -101,6 +102,18 @@ def figures(name: str, text: str) -> list[tuple[str, str]]:
                 m = re.match(r"\s+(verify_full|verify_stage_full_fresh|verify_stage_delta|tar_xzf_full)\s+([\d.]+) s", ln)
                 if m:
                     rows.append((f"package: {m[1].replace('_', ' ')}", f"{m[2]} s"))
+    elif name == "national":
+        for ln in lines:
+            if not ln.startswith("{"):
+                continue
+            r = json.loads(ln)
+            p, sec = r["preset"], r["seconds"]
+            for step in ("full render", "incremental render", "full package build", "delta package build",
+                         "verify + stage, full", "verify + stage, delta", "corte → signed delta"):
+                rows.append((f"{p}: {step}", f"{sec[step]:.2f} s"))
+            rows += [(f"{p}: {k}", f"{v:.2f}") for k, v in r["ratios"].items()]
+            rows.append((f"{p}: peak RSS", f"{r['peak_rss_mb']['process']:.0f} MB (workers "
+                         f"{r['peak_rss_mb']['largest child']:.0f} MB)"))
     elif name == "instituto_drops":
         for ln in lines:
             m = re.match(r"(feed|site|database)\s+([\d.]+)\s+([\d.]+)", ln)

@@ -129,8 +129,11 @@ def _report_built(out: Path, manifest, carried: int, as_json: bool) -> None:
               help="Corte number shown by the site (default: corte.secuencia, else --sequence).")
 @click.option("--created", help="Creation time recorded in the manifest (default: the corte instant; "
               "never the clock, so builds are reproducible).")
+@click.option("--digest-cache", type=click.Path(dir_okay=False, path_type=Path),
+              help="File remembering each file's SHA-256 by inode and stat, outside SITE: files unchanged since "
+                   "the last build (hard-linked across by the incremental render) are not read again.")
 def build(site, keydir, sequence, out, issuer, not_before, expires, ttl, announce_key, revoke_key, as_json,
-          base, base_sequence, election_id, instant, corte_sequence, created):
+          base, base_sequence, election_id, instant, corte_sequence, created, digest_cache):
     """Build a full package of SITE, or a delta with --base. Same inputs, same bytes."""
     add, revoke = _rotation(announce_key, revoke_key)
     built = build_package(
@@ -138,7 +141,7 @@ def build(site, keydir, sequence, out, issuer, not_before, expires, ttl, announc
         base_sequence=base_sequence, election=election_id, instant=_time(instant, "--instant"),
         corte_sequence=corte_sequence, issuer=issuer, created=_time(created, "--created"),
         not_before=_time(not_before, "--not-before"), expires=_time(expires, "--expires"),
-        ttl=parse_ttl(ttl) if ttl else DEFAULT_TTL, add_keys=add, revoke_keys=revoke)
+        ttl=parse_ttl(ttl) if ttl else DEFAULT_TTL, add_keys=add, revoke_keys=revoke, digest_cache=digest_cache)
     _report_built(out, built.manifest, len(built.carried), as_json)
 
 

@@ -191,7 +191,8 @@ class Scheduler:
             built = build_package(site, key=self.key, sequence=seq, out=out, election=election, issuer=cfg.name,
                                   instant=instant, corte_sequence=k,
                                   base=None if full else self._base(prev_site),
-                                  base_sequence=None if full else int(self.state["sequence"]), ttl=cfg.ttl)
+                                  base_sequence=None if full else int(self.state["sequence"]), ttl=cfg.ttl,
+                                  digest_cache=cfg.work / "digests.gz")
             t3 = time.perf_counter()
             # the package's time is its corte's: a copy renamed into a difusor's inbox then has a change time
             # past its modification time, which tells the receiver it is whole (difusor/inbox.py)

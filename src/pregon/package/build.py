@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tarfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from ..errors import InputError
 from ..times import parse_instant
 from .errors import PackageRefused
 from ..durable import atomic_file
+from . import digestcache
 from .keys import PublicKey, SecretKey
 from .limits import DEFAULT_LIMITS, Limits
 from .manifest import (MANIFEST_NAME, NOTICE_TYPES, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME, FileEntry,
@@ -45,42 +47,58 @@ def parse_ttl(text: str) -> timedelta:
     return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
 
 
-def scan_site(site: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> tuple[FileEntry, ...]:
+def scan_site(site: str | os.PathLike, limits: Limits = DEFAULT_LIMITS,
+              cache: str | os.PathLike | None = None) -> tuple[FileEntry, ...]:
     """Every regular file under `site`, sorted, with size and SHA-256. Symlinks and specials are errors:
-    a difusor must get the same bytes whatever its file system does with links."""
+    a difusor must get the same bytes whatever its file system does with links.
+
+    `cache` (package/digestcache.py) remembers digests by inode and stat: a file unchanged since the last scan
+    (a page the incremental render hard-linked across) is not read again. It is rewritten after the scan."""
     root = Path(site)
     if not root.is_dir():
         raise InputError(f"{root}: not a site directory")
-    found: list[tuple[str, Path]] = []
+    found: list[tuple[str, str, os.stat_result]] = []
+    started_ns = time.time_ns()
 
-    def walk(d: Path, prefix: str) -> None:
+    def walk(d: str, prefix: str) -> None:
         with os.scandir(d) as it:
             for e in it:
                 rel = prefix + e.name
                 if e.is_symlink():
                     raise InputError(f"{root}/{rel}: symbolic links are not packaged; copy the file instead")
                 if e.is_dir(follow_symlinks=False):
-                    walk(Path(e.path), rel + "/")
+                    walk(e.path, rel + "/")
                 elif e.is_file(follow_symlinks=False):
-                    found.append((rel, Path(e.path)))
+                    found.append((rel, e.path, e.stat(follow_symlinks=False)))
                 else:
                     raise InputError(f"{root}/{rel}: not a regular file or directory")
 
-    walk(root, "")
+    walk(str(root), "")
     if len(found) > limits.max_files:
         raise InputError(f"{root}: {len(found)} files, over the limit of {limits.max_files}")
+    known = digestcache.load(Path(cache)) if cache is not None else {}
+    seen: dict = {}
     entries = []
-    for rel, p in sorted(found):
+    for rel, p, st in sorted(found):
         problem = path_problem(rel, limits)
         if problem:
             raise InputError(f"{root}/{rel!r}: {problem}; rename it")
-        with open(p, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            digest = hashlib.file_digest(f, "sha256").hexdigest()
+        key = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns)
+        digest = seen.get(key) or known.get(key)
+        size = st.st_size
+        if digest is None:
+            with open(p, "rb") as f:
+                fst = os.fstat(f.fileno())
+                size = fst.st_size
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            key = (fst.st_ino, fst.st_dev, fst.st_size, fst.st_mtime_ns)
+        seen[key] = digest
         entries.append(FileEntry(rel, size, digest))
     clash = find_collision(e.path for e in entries)
     if clash:
         raise InputError(f"{root}: {clash[0]!r} and {clash[1]!r}: {clash[2]}")
+    if cache is not None:
+        digestcache.save(Path(cache), seen, started_ns)
     return tuple(entries)
 
 
@@ -220,10 +238,11 @@ def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out
                   issuer: str | None = None, created: datetime | None = None, not_before: datetime | None = None,
                   expires: datetime | None = None, ttl: timedelta = DEFAULT_TTL,
                   add_keys: Sequence[PublicKey] = (), revoke_keys: Sequence[str] = (),
-                  limits: Limits = DEFAULT_LIMITS) -> Built:
+                  limits: Limits = DEFAULT_LIMITS, digest_cache: str | os.PathLike | None = None) -> Built:
     """A full package of `site`, or a delta against `base` (a site directory or the earlier package).
 
     Options override what json/main.json says; the creation time defaults to the corte instant.
+    `digest_cache`: see `scan_site` (what makes a delta of a hard-linked site cost what changed).
     """
     site = Path(site)
     # a site that is not pregon's (an institute's own system) may say anything in its main.json: when the
@@ -237,7 +256,7 @@ def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out
     if instant is None:
         raise InputError(f"{site}: no corte.instante in {MAIN_JSON}; pass --instant")
     created, not_before, expires = _times(created or instant, not_before, expires, ttl)
-    files = scan_site(site, limits)
+    files = scan_site(site, limits, cache=digest_cache)
     common = dict(
         issuer=issuer or ident.issuer or "unspecified", key_id=key.key_id, election=election, sequence=sequence,
         created=created, not_before=not_before, expires=expires,

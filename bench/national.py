@@ -1,0 +1,226 @@
+"""National scale: every step of a cut, full and delta, against the physical limit measured in the same run.
+
+For each preset (edomex and nacional by default): the night's peak cut and the cut 15 minutes later
+(site_render.peak_instants), taken through the real pipeline the institute's scheduler and a difusor's
+receiver run:
+
+    full render (cold)            site/render.build into an empty directory
+    incremental render            the next corte, into a new directory, unchanged pages hard-linked
+    full package build            package/build.build_package of the first site (digest cache cold)
+    delta package build           the second site against the first package (digest cache warm, as at night)
+    verify + stage, full          package/verify.verify_and_stage into an empty release
+    verify + stage, delta         against the live release of the first corte
+    corte → signed delta          corte computation + incremental render + delta build
+
+and, in the same run on the same disk, the references each step is held to (issue 17):
+
+    write changed files           the incremental render's new files alone, written by Python (open/write)
+    tar -czf changed files        GNU tar + gzip of just the files the delta carries
+    tar -xzf delta                unpacking the delta package into an empty directory
+    tar -czf site / tar -xzf full the same for the whole site, for the full steps
+
+Each step runs --runs times (default 3) and the median is printed, with delta/full per step, each step against
+its reference, and the peak RSS of this process and of its render workers. Never fails on time.
+
+    python bench/national.py [edomex nacional] [--runs 3] [--jobs 2] [--dir /dev/shm] [--json]
+    python bench/national.py --quick        edomex, one run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import election, machine, median  # noqa: E402
+from site_render import peak_instants  # noqa: E402
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def _rss_mb() -> tuple[float, float]:
+    """Peak resident set of this process and of its largest finished child (KiB on Linux)."""
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+def _tree(root: Path) -> dict[str, int]:
+    """rel path → inode of every file (what tells the incremental render's new files from its links)."""
+    out = {}
+    base = len(str(root)) + 1
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            p = os.path.join(dirpath, name)
+            out[p[base:]] = os.lstat(p).st_ino
+    return out
+
+
+def _write_files(src: Path, rels: list[str], dst: Path) -> None:
+    """The reference for the incremental render: the same bytes, written the same way, nothing else."""
+    data = [(rel, (src / rel).read_bytes()) for rel in rels]  # read first: only the writing is timed
+    made = set()
+
+    def go():
+        for rel, b in data:
+            p = os.path.join(dst, rel)
+            d = os.path.dirname(p)
+            if d not in made:
+                os.makedirs(d, exist_ok=True)
+                made.add(d)
+            with open(p, "wb") as f:
+                f.write(b)
+    return go
+
+
+def _sh(*argv, cwd=None) -> None:
+    subprocess.run([str(a) for a in argv], check=True, cwd=cwd, stdout=subprocess.DEVNULL)
+
+
+def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
+    from pregon.electionio.election_dir import load_engine
+    from pregon.package import build_package, commit_state, generate, load_state, verify_and_stage
+    from pregon.site import build
+    from pregon.site import tree as site_tree
+
+    engine = load_engine(election(preset, seed))
+    t1, t2 = peak_instants(engine)
+    (corte_s, c1) = _timed(lambda: engine.corte(t1, 1))
+    c2 = engine.corte(t2, 2)
+    key = generate()
+    keys = [key.public]
+    now = t2 + timedelta(minutes=1)
+    s1, s2, cache = work / "site1", work / "site2", work / "digests.gz"
+    p1, p2 = work / "full1.tar.gz", work / "delta2.tar.gz"
+    r1, stg, ref = work / "release1", work / "staging", work / "ref"
+    steps: dict[str, list[float]] = {}
+
+    def add(name, seconds):
+        steps.setdefault(name, []).append(seconds)
+
+    def clean(*paths):
+        for p in paths:
+            if p.is_dir():
+                shutil.rmtree(p)
+            elif p.exists():
+                p.unlink()
+
+    changed: list[str] = []
+    carried: list[str] = []
+    for _ in range(runs):
+        clean(s1, s2, cache, p1, p2, r1, stg, ref)
+        site_tree._TREES.clear()  # cold, as a fresh process
+        add("full render", _timed(lambda: build(c1, s1, jobs=jobs))[0])
+        add("incremental render", _timed(lambda: build(c2, s2, previous=s1, jobs=jobs))[0])
+        a, b = _tree(s1), _tree(s2)
+        changed = sorted(r for r, ino in b.items() if a.get(r) != ino)
+        go = _write_files(s2, changed, ref)
+        add("ref: write changed files", _timed(go)[0])
+        clean(ref)
+        add("full package build", _timed(lambda: build_package(
+            s1, key=key, sequence=1, out=p1, instant=t1, corte_sequence=1, digest_cache=cache))[0])
+        secs, built = _timed(lambda: build_package(s2, key=key, sequence=2, out=p2, base=p1, instant=t2,
+                                                   corte_sequence=2, digest_cache=cache))
+        add("delta package build", secs)
+        carried = list(built.carried)
+        listing = work / "carried.txt"
+        listing.write_text("".join(r + "\n" for r in carried))
+        add("ref: tar -czf changed files", _timed(lambda: _sh("tar", "-czf", work / "ref.tgz", "-C", s2,
+                                                              "-T", listing))[0])
+        add("ref: tar -czf site", _timed(lambda: _sh("tar", "-czf", work / "ref.tgz", "-C", s1, "."))[0])
+        clean(work / "ref.tgz")
+        secs, v1 = _timed(lambda: verify_and_stage(p1, r1, trusted_keys=keys, now=now, durable=False))
+        add("verify + stage, full", secs)
+        state_dir = work / "state"
+        clean(state_dir)
+        commit_state(state_dir, v1)
+        state = load_state(state_dir)
+        add("verify + stage, delta", _timed(lambda: verify_and_stage(
+            p2, stg, trusted_keys=keys, state=state, previous_release_dir=r1, now=now, durable=False))[0])
+        ref.mkdir()
+        add("ref: tar -xzf delta", _timed(lambda: _sh("tar", "-xzf", p2, "-C", ref))[0])
+        clean(ref)
+        ref.mkdir()
+        add("ref: tar -xzf full", _timed(lambda: _sh("tar", "-xzf", p1, "-C", ref))[0])
+        clean(ref, stg)
+    med = {k: median(v) for k, v in steps.items()}
+    med["corte → signed delta"] = corte_s + med["incremental render"] + med["delta package build"]
+    files1 = len(_tree(s1))
+    size = sum(os.lstat(os.path.join(d, n)).st_size for d, _x, ns in os.walk(s1) for n in ns)
+    out = {
+        "preset": preset, "casillas": len(engine.catalog.casillas), "cuts": [t1.isoformat(), t2.isoformat()],
+        "site_files": files1, "site_bytes": size, "changed_files": len(changed), "carried_files": len(carried),
+        "full_package_bytes": p1.stat().st_size, "delta_package_bytes": p2.stat().st_size,
+        "seconds": med, "runs": runs, "corte_s": corte_s,
+        "ratios": {
+            "incremental render / write changed files": med["incremental render"] / med["ref: write changed files"],
+            "delta build / tar -czf changed": med["delta package build"] / med["ref: tar -czf changed files"],
+            "delta verify+stage / tar -xzf delta": med["verify + stage, delta"] / med["ref: tar -xzf delta"],
+            "full build / tar -czf site": med["full package build"] / med["ref: tar -czf site"],
+            "full verify+stage / tar -xzf full": med["verify + stage, full"] / med["ref: tar -xzf full"],
+            "render delta/full": med["incremental render"] / med["full render"],
+            "build delta/full": med["delta package build"] / med["full package build"],
+            "stage delta/full": med["verify + stage, delta"] / med["verify + stage, full"],
+            "(delta build + stage) / (full build + stage)":
+                (med["delta package build"] + med["verify + stage, delta"])
+                / (med["full package build"] + med["verify + stage, full"]),
+        },
+        "peak_rss_mb": dict(zip(("process", "largest child"), _rss_mb())),
+    }
+    clean(s1, s2, cache, p1, p2, r1, work / "state", work / "carried.txt")
+    return out
+
+
+def report(r: dict) -> str:
+    s = r["seconds"]
+    lines = [f"\n{r['preset']}: {r['casillas']:,} casillas; cuts {r['cuts'][0]} → {r['cuts'][1]}; site "
+             f"{r['site_files']:,} files, {r['site_bytes'] / 1e9:.2f} GB; the next cut changes {r['changed_files']:,} "
+             f"files, the delta carries {r['carried_files']:,}; packages {r['full_package_bytes'] / 1e6:.0f} MB "
+             f"full, {r['delta_package_bytes'] / 1e6:.0f} MB delta; median of {r['runs']}",
+             f"  {'step':<32} {'seconds':>9}"]
+    lines += [f"  {k:<32} {v:9.2f}" for k, v in s.items()]
+    lines.append(f"  {'ratio':<52} {'value':>7}")
+    lines += [f"  {k:<52} {v:7.2f}" for k, v in r["ratios"].items()]
+    rss = r["peak_rss_mb"]
+    lines.append(f"  peak RSS: this process {rss['process']:.0f} MB, largest render worker {rss['largest child']:.0f} MB")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("presets", nargs="*")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--dir", help="where to work (default: a temporary directory on disk; /dev/shm: tmpfs)")
+    ap.add_argument("--quick", action="store_true", help="edomex, one run")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    presets = args.presets or (["edomex"] if args.quick else ["edomex", "nacional"])
+    runs = 1 if args.quick else args.runs
+    load = os.getloadavg()
+    print(f"national: {machine()}; jobs {args.jobs}; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+          "at start")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="pregon-national-", dir=args.dir) as tmp:
+        print(f"working under {tmp}")
+        for preset in presets:
+            r = bench(preset, args.seed, runs, args.jobs, Path(tmp))
+            results.append(r)
+            print(json.dumps(r, ensure_ascii=False) if args.json else report(r), flush=True)
+
+
+if __name__ == "__main__":
+    main()
