@@ -17,8 +17,29 @@ from .limits import Limits
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+_MEMO_MAX = 2_000_000  # a national tree is ~400k names; build and verify ask about each of them more than once
+_PROBLEMS: dict[tuple[str, Limits], str | None] = {}
+_FOLDS: dict[str, str] = {}
+
+
 def path_problem(path: str, limits: Limits) -> str | None:
-    """Why `path` is not an acceptable tree path, or None."""
+    """Why `path` is not an acceptable tree path, or None (remembered: a pure answer a delta asks again for
+    every unchanged name of the tree, in the builder's scan, its own re-parse and the base's manifest)."""
+    key = (path, limits)
+    try:
+        return _PROBLEMS[key]
+    except KeyError:
+        pass
+    except TypeError:  # not a str: say why below, uncached
+        return _path_problem(path, limits)
+    answer = _path_problem(path, limits)
+    if len(_PROBLEMS) >= _MEMO_MAX:
+        _PROBLEMS.clear()
+    _PROBLEMS[key] = answer
+    return answer
+
+
+def _path_problem(path: str, limits: Limits) -> str | None:
     if not path:
         return "empty name"
     if path.startswith("/"):
@@ -48,7 +69,14 @@ def path_problem(path: str, limits: Limits) -> str | None:
 
 def fold(path: str) -> str:
     """The name a case-insensitive, normalizing file system sees (Unicode canonical caseless match)."""
-    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", path).casefold())
+    hit = _FOLDS.get(path)
+    if hit is None:
+        hit = path.lower() if path.isascii() else unicodedata.normalize(
+            "NFD", unicodedata.normalize("NFD", path).casefold())
+        if len(_FOLDS) >= _MEMO_MAX:
+            _FOLDS.clear()
+        _FOLDS[path] = hit
+    return hit
 
 
 def find_collision(paths: Iterable[str]) -> tuple[str, str, str] | None:
@@ -60,9 +88,10 @@ def find_collision(paths: Iterable[str]) -> tuple[str, str, str] | None:
         if key in files:
             return files[key], path, "names differ only by case or Unicode normalization"
         files[key] = path
-        parts = key.split("/")
-        for i in range(1, len(parts)):
-            dirs.setdefault("/".join(parts[:i]), path)
+        i = key.find("/")
+        while i != -1:  # every directory above the file (slices, not split+join: a national tree is deep)
+            dirs.setdefault(key[:i], path)
+            i = key.find("/", i + 1)
     for key, path in files.items():
         if key in dirs:
             return path, dirs[key], "a file is also the directory of another file"
