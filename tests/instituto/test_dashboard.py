@@ -5,6 +5,9 @@ import json
 import re
 from html.parser import HTMLParser
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from pregon.instituto import dashboard
 from pregon.instituto.monitor import summarize
 
@@ -116,3 +119,33 @@ def test_a_blocked_difusor_still_allowed_to_frame_is_an_alert():
     [a] = m["alertas"]
     assert a["difusor"] == "marco" and a["nivel"] == "grave" and "pregon instituto webconfig" in a["mensaje"]
     assert m["difusores"][0]["nivel"] == "grave"
+
+
+@given(st.lists(st.floats(0, 600, allow_nan=False), min_size=1, max_size=3000))
+def test_a_long_night_is_thinned_but_keeps_every_spike(lags):
+    from pregon.instituto.dashboard_chart import MAX_POINTS, thin
+
+    pts = list(enumerate(lags))
+    kept = thin(pts)
+    assert len(kept) <= MAX_POINTS + 3 and kept == sorted(kept)  # time order, a subset
+    assert set(kept) <= set(pts) and kept[0] == pts[0] and kept[-1] == pts[-1]
+    assert max(v for _t, v in kept) == max(lags)  # the worst lag of the night survives
+    if len(pts) <= MAX_POINTS:
+        assert kept == pts
+    # every stretch of the night keeps its own worst: no bucket's spike is averaged away
+    size = -(-len(pts) * 3 // MAX_POINTS)
+    for i in range(0, len(pts), size):
+        bucket = pts[i:i + size]
+        if len(pts) > MAX_POINTS:
+            assert max(bucket, key=lambda p: p[1])[1] in {v for t, v in kept if bucket[0][0] <= t <= bucket[-1][0]}
+
+
+def test_the_dashboard_of_a_long_night_stays_small():
+    obs = []
+    for i in range(4000):  # 11 hours polled every 10 s
+        t = f"2024-06-03T{2 + i // 360:02d}:{i // 6 % 60:02d}:{i % 6 * 10:02d}+00:00"
+        obs.append({"url": "http://127.0.0.1:9/", "up": True, "latest_corte": 3, "time": t, "difusor": "sano",
+                    "status": "ok", "corte_sequence": 3, "lag_s": 90.0 if i == 1234 else 2.0})
+    _m, page = _build(obs)
+    pts = re.search(r'data-difusor="sano"><polyline points="([^"]+)"', page).group(1).split()
+    assert len(pts) <= 483 and len(page) < 60_000

@@ -45,9 +45,27 @@ def _num(v: float) -> str:
     return f"{v:.0f}" if v == int(v) else f"{v:g}".replace(".", ",")
 
 
+MAX_POINTS = 480  # per difusor: about one per 1.5 px of the plot; a night polled every 10 s has 4,000
+
+
+def thin(points: list, n: int = MAX_POINTS) -> list:
+    """At most about `n` points of a time-ordered series, keeping in each run of consecutive points the first,
+    the worst and the last: a spike over the limit is never averaged away, and the line still ends where the
+    night does."""
+    if len(points) <= n:
+        return points
+    size = -(-len(points) * 3 // n)  # each bucket yields up to three points
+    out = []
+    for i in range(0, len(points), size):
+        bucket = points[i:i + size]
+        keep = {0, len(bucket) - 1, max(range(len(bucket)), key=lambda k: bucket[k][1])}
+        out += [bucket[k] for k in sorted(keep)]
+    return out
+
+
 def chart(series: dict[str, list[tuple[str, float]]], limit: float) -> str:
     """series: difusor -> [(iso time, lag s)] in time order."""
-    pts = {d: [(parse(t), v) for t, v in s if parse(t) is not None] for d, s in series.items()}
+    pts = {d: thin([(parse(t), v) for t, v in s if parse(t) is not None]) for d, s in series.items()}
     times = [t.timestamp() for s in pts.values() for t, _ in s]
     if not times:
         return '<p class="vacio">Aún no hay mediciones de retraso.</p>'
