@@ -131,7 +131,7 @@ def render(m: dict) -> str:
         f"<link rel=\"alternate\" type=\"application/json\" href=\"{TWIN}\">\n<style>{_CSS}</style>\n</head>\n<body>\n"
         "<h1>Monitor de difusores del PREP</h1>\n"
         f"<p>Actualizado a las {hora(m['generado'], fecha=True)} (hora del Centro). Último corte publicado: "
-        f"{last}. Retraso máximo permitido: {m['retraso_limite_s']:.0f} s. La página se actualiza sola cada "
+        f"{last}. Retraso máximo permitido: {segundos(m['retraso_limite_s'])}. La página se actualiza sola cada "
         f"{m['refresco_s']} s. <a href=\"{TWIN}\">Datos en JSON</a>.</p>\n{_pause(m['refresco_s'])}\n"
         f"<h2>Alertas ({len(m['alertas'])})</h2>\n{alerts}\n"
         f"<h2>Difusores ({len(m['difusores'])})</h2>\n<div class=\"tarjetas\">\n{cards}\n</div>\n"

@@ -8,7 +8,7 @@ import math
 from datetime import datetime, timezone
 from html import escape
 
-from .dashboard_text import CENTRO, parse
+from .dashboard_text import CENTRO, parse, segundos
 
 PALETTE = ("#0b5cad", "#b35c00", "#6a3d9a", "#1b7f3b", "#b00020", "#00798c", "#7a5c00", "#c2185b")
 MARKERS = ("circle", "square", "diamond", "triangle")
@@ -43,6 +43,7 @@ def _nice(top: float) -> tuple[float, float]:
 
 def _num(v: float) -> str:
     return f"{v:.0f}" if v == int(v) else f"{v:g}".replace(".", ",")
+
 
 
 MAX_POINTS = 480  # per difusor: about one per 1.5 px of the plot; a night polled every 10 s has 4,000
@@ -86,7 +87,7 @@ def chart(series: dict[str, list[tuple[str, float]]], limit: float) -> str:
         out.append(f'<text x="{sx(t):.1f}" y="{H - B + 16}" text-anchor="middle" font-size="11">{label}</text>')
     out.append(f'<line x1="{L}" y1="{sy(limit):.1f}" x2="{W - R}" y2="{sy(limit):.1f}" stroke="#b00020" '
                f'stroke-dasharray="6 4"/><text x="{W - R}" y="{sy(limit) - 4:.1f}" text-anchor="end" '
-               f'font-size="11" fill="#b00020">límite {limit:.0f} s</text>')
+               f'font-size="11" fill="#b00020">límite {segundos(limit)}</text>')
     for i, (d, s) in enumerate(sorted(pts.items())):
         color, mark = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
         line = " ".join(f"{sx(t.timestamp()):.1f},{sy(v):.1f}" for t, v in s)
