@@ -9,7 +9,9 @@ receiver run:
     full package build            package/build.build_package of the first site (digest cache cold)
     delta package build           the second site against the first package (digest cache warm, as at night)
     verify + stage, full          package/verify.verify_and_stage into an empty release
-    verify + stage, delta         against the live release of the first corte
+    verify + stage, delta         against the live release of the first corte, staged from nothing
+    verify + stage, delta (recycled)   the same delta staged over the release of the corte before (15 minutes
+                                  earlier still), as the receiver does (difusor/pipeline.py _recycle)
     corte → signed delta          corte computation + incremental render + delta build
 
 and, in the same run on the same disk, the references each step is held to (issue 17):
@@ -97,14 +99,16 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
 
     engine = load_engine(election(preset, seed))
     t1, t2 = peak_instants(engine)
-    (corte_s, c1) = _timed(lambda: engine.corte(t1, 1))
+    t0 = t1 - (t2 - t1)
+    corte_s, c1 = _timed(lambda: engine.corte(t1, 1))
     c2 = engine.corte(t2, 2)
+    c0 = engine.corte(t0, 0)
     key = generate()
     keys = [key.public]
     now = t2 + timedelta(minutes=1)
-    s1, s2, cache = work / "site1", work / "site2", work / "digests.gz"
-    p1, p2 = work / "full1.tar.gz", work / "delta2.tar.gz"
-    r1, stg, ref = work / "release1", work / "staging", work / "ref"
+    s0, s1, s2, cache = work / "site0", work / "site1", work / "site2", work / "digests.gz"
+    p0, p1, p2 = work / "full0.tar.gz", work / "full1.tar.gz", work / "delta2.tar.gz"
+    r0, r1, stg, ref = work / "release0", work / "release1", work / "staging", work / "ref"
     steps: dict[str, list[float]] = {}
 
     def add(name, seconds):
@@ -119,6 +123,10 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
 
     changed: list[str] = []
     carried: list[str] = []
+    build(c0, s0, jobs=jobs)  # the corte before: only its release is used (the one a delta is staged over)
+    build_package(s0, key=key, sequence=1, out=p0, instant=t0, corte_sequence=1)
+    tree0 = verify_and_stage(p0, r0, trusted_keys=keys, now=now, durable=False).manifest.file_map
+    shutil.rmtree(s0)
     for _ in range(runs):
         clean(s1, s2, cache, p1, p2, r1, stg, ref)
         site_tree._TREES.clear()  # cold, as a fresh process
@@ -149,6 +157,11 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
         state = load_state(state_dir)
         add("verify + stage, delta", _timed(lambda: verify_and_stage(
             p2, stg, trusted_keys=keys, state=state, previous_release_dir=r1, now=now, durable=False))[0])
+        clean(stg)
+        _sh("cp", "-al", r0, stg)  # a linked copy of the older release stands for it (r0 is reused next run)
+        add("verify + stage, delta (recycled)", _timed(lambda: verify_and_stage(
+            p2, stg, trusted_keys=keys, state=state, previous_release_dir=r1, now=now, durable=False,
+            recycled=tree0))[0])
         ref.mkdir()
         add("ref: tar -xzf delta", _timed(lambda: _sh("tar", "-xzf", p2, "-C", ref))[0])
         clean(ref)
@@ -168,18 +181,24 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
             "incremental render / write changed files": med["incremental render"] / med["ref: write changed files"],
             "delta build / tar -czf changed": med["delta package build"] / med["ref: tar -czf changed files"],
             "delta verify+stage / tar -xzf delta": med["verify + stage, delta"] / med["ref: tar -xzf delta"],
+            "delta verify+stage (recycled) / tar -xzf delta":
+                med["verify + stage, delta (recycled)"] / med["ref: tar -xzf delta"],
             "full build / tar -czf site": med["full package build"] / med["ref: tar -czf site"],
             "full verify+stage / tar -xzf full": med["verify + stage, full"] / med["ref: tar -xzf full"],
             "render delta/full": med["incremental render"] / med["full render"],
             "build delta/full": med["delta package build"] / med["full package build"],
             "stage delta/full": med["verify + stage, delta"] / med["verify + stage, full"],
+            "stage delta (recycled)/full": med["verify + stage, delta (recycled)"] / med["verify + stage, full"],
             "(delta build + stage) / (full build + stage)":
                 (med["delta package build"] + med["verify + stage, delta"])
+                / (med["full package build"] + med["verify + stage, full"]),
+            "(delta build + recycled stage) / (full build + stage)":
+                (med["delta package build"] + med["verify + stage, delta (recycled)"])
                 / (med["full package build"] + med["verify + stage, full"]),
         },
         "peak_rss_mb": dict(zip(("process", "largest child"), _rss_mb())),
     }
-    clean(s1, s2, cache, p1, p2, r1, work / "state", work / "carried.txt")
+    clean(s1, s2, cache, p0, p1, p2, r0, r1, work / "state", work / "carried.txt")
     return out
 
 

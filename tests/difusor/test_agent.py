@@ -158,6 +158,9 @@ def test_crash_kill9_at_random_points_keeps_invariants(world):
     assert release_is_complete(rel)
     assert served_corte(current)[0] == len(packages)
     assert not any(p.name.startswith(".staging-") for p in (root / "releases").iterdir())
+    # releases were recycled (each package staged over an older one), not one kept per cut
+    cortes = [p for p in (root / "releases").iterdir() if p.is_dir() and p.name[:1].isdigit()]
+    assert len(cortes) < len(packages), sorted(p.name for p in cortes)
     verdicts = [json.loads(p.read_text())["verdict"] for p in (root / "archive").glob("*.verdict.json")]
     assert len(verdicts) == len(packages)
     assert all(v == "accepted" for v in verdicts), verdicts

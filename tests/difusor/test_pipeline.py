@@ -66,6 +66,59 @@ def test_full_then_delta_go_live_and_hard_link(setup):
     assert r.state().tree_sequence == 2
 
 
+def test_deltas_are_staged_over_the_release_before_the_live_one(setup):
+    """Recycling (pipeline._recycle): each delta's release is the directory of the corte two back, patched;
+    the releases on disk stay two or three however long the night; every cut serves its own tree."""
+    inst, cfg, r, clock = setup
+    drop(inst.full(1), cfg.inbox)
+    r.scan_inbox()
+    dirs = {}
+    for seq in range(2, 8):
+        clock.set(inst.instant(seq) + timedelta(minutes=1))
+        drop(inst.delta(seq), cfg.inbox)
+        [out] = r.scan_inbox()
+        assert out.verdict == "accepted" and out.kind == "delta", out
+        live = cfg.current.resolve()
+        assert served_corte(cfg.current)[0] == seq
+        dirs[seq] = os.stat(live).st_ino
+        cortes = [p for p in cfg.releases.iterdir() if p.is_dir() and p.name[:1].isdigit()]
+        assert len(cortes) <= 3, sorted(p.name for p in cortes)
+        assert (cfg.releases / ".arboles" / f"{live.name}.gz").is_file()
+    # from cut 3 on, a delta's release is the directory (the same inode) of the cut two before it
+    assert dirs[5] == dirs[3] and dirs[7] == dirs[5] and dirs[6] == dirs[4]
+    assert not any(p.name.startswith(".staging-") for p in cfg.releases.iterdir())
+
+
+def test_without_recycling_every_release_is_built_from_nothing(setup):
+    inst, cfg, r, clock = setup
+    cfg.recycle = False
+    drop(inst.full(1), cfg.inbox)
+    r.scan_inbox()
+    for seq in range(2, 5):
+        clock.set(inst.instant(seq) + timedelta(minutes=1))
+        drop(inst.delta(seq), cfg.inbox)
+        [out] = r.scan_inbox()
+        assert out.verdict == "accepted"
+    cortes = [p for p in cfg.releases.iterdir() if p.is_dir() and p.name[:1].isdigit()]
+    assert len(cortes) == 4 and served_corte(cfg.current)[0] == 4
+
+
+def test_a_notice_puts_the_recycled_release_back(setup):
+    inst, cfg, r, clock = setup
+    for seq in (1, 2):
+        drop(inst.full(1) if seq == 1 else inst.delta(2), cfg.inbox)
+        r.scan_inbox()
+    before = sorted(p.name for p in cfg.releases.iterdir())
+    drop(inst.notice("message", "Aviso del instituto"), cfg.inbox)
+    [out] = r.scan_inbox()
+    assert out.verdict == "accepted"
+    assert sorted(p.name for p in cfg.releases.iterdir()) == before  # release 1 and its tree are where they were
+    clock.set(inst.instant(4) + timedelta(minutes=1))
+    drop(inst.delta(4), cfg.inbox)
+    [out] = r.scan_inbox()
+    assert out.verdict == "accepted" and served_corte(cfg.current)[0] == 4
+
+
 def _refused(r, cfg, path, reason):
     drop(path, cfg.inbox)
     [out] = r.scan_inbox()

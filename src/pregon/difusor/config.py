@@ -13,6 +13,8 @@ quiet_seconds = 2                # without a marker: take an upload written in p
 poll_interval = 1.0              # seconds, the bounded wait of the watcher (no busy loop)
 min_free_mb = 256                # below this on the releases/archive disk: journal disk-low, do not stage
 syslog = true                    # also send each journal entry to syslog (journald picks it up)
+recycle = true                   # stage a delta by patching the release before the live one (what changed only);
+                                 #   false: every release is built from nothing (docs/difusor-operations.md)
 
 [window]
 start = "2024-06-02T20:00"       # local time in tz; before it the public path shows a placeholder
@@ -67,7 +69,7 @@ SCHEMA = {
                 "releases": S(nonempty=True), "state": S(nonempty=True), "journal": S(nonempty=True),
                 "status": S(nonempty=True), "current": S(nonempty=True), "require_marker": B,
                 "poll_interval": N(0.05, 60), "min_free_mb": I(0, 1 << 20), "syslog": B,
-                "quiet_seconds": N(0, 3600)},
+                "quiet_seconds": N(0, 3600), "recycle": B},
     "window": {"start": T, "end": T, "tz": S(nonempty=True), "keep_until": T, "official_url": S(nonempty=True)},
     "hooks": {"on_activate": S()},
     "serve": {"host": S(nonempty=True), "port": I(1, 65535), "server_name": S(nonempty=True), "access_log": S(),
@@ -110,6 +112,7 @@ class Config:
     poll_interval: float = 1.0
     min_free_mb: int = 256
     syslog: bool = False
+    recycle: bool = True  # stage a delta by patching an older release (pipeline._recycle)
     window_start: datetime | None = None
     window_end: datetime | None = None
     keep_until: datetime | None = None  # after it, the closing page (official_url) replaces the last results
@@ -210,7 +213,7 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         syslog=d.get("syslog", True), window_start=start, window_end=end, tz=tz, keep_until=keep,
         official_url=official,
         on_activate=h.get("on_activate") or None, serve=serve, source=source, pull=pull,
-        quiet_seconds=float(d.get("quiet_seconds", 2.0)),
+        quiet_seconds=float(d.get("quiet_seconds", 2.0)), recycle=d.get("recycle", True),
     )
     return cfg
 

@@ -10,6 +10,8 @@ ROOT/
   releases/_notice-<seq>/         the institute's notice, when it orders the site replaced
   releases/_closing-<h>/          after [window] keep_until: the page pointing at the official site
   releases/.staging-*             work in progress; removed on start, never served
+  releases/.arboles/<release>.gz  each corte release's tree (path, size, SHA-256), written once it is live, so
+                                  a later delta can be staged by patching that release (docs/difusor-operations.md)
   current -> releases/<...>       what the web server serves; swapped by one rename(2)
   state/                          the package layer's trusted state (pregon.package.state)
   journal.jsonl, status.json
@@ -18,14 +20,17 @@ ROOT/
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 import os
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
 
-from ..durable import fsync_dir, swap_symlink
+from ..durable import atomic_write, fsync_dir, swap_symlink
+from ..package.manifest import FileEntry, tree_digest
 
 STAGING_PREFIX = ".staging-"
 PLACEHOLDER_PREFIX = "_placeholder-"
@@ -74,12 +79,67 @@ def activate(cfg, name: str) -> bool:
 
 
 def clean_staging(cfg) -> list[str]:
+    """Remove work in progress (and discarded staging) left by a crash, and trees of releases now gone."""
     removed = []
     for p in cfg.releases.iterdir():
         if p.name.startswith(STAGING_PREFIX):
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p.name)
+    trees = cfg.releases / TREES
+    if trees.is_dir():
+        for p in trees.iterdir():
+            if not (cfg.releases / p.name.removesuffix(".gz")).is_dir():
+                p.unlink(missing_ok=True)
     return removed
+
+
+# --- recycling: a delta staged by patching an older release ------------------------------------------------
+
+TREES = ".arboles"
+_CORTE_RELEASE = re.compile(r"(\d{8})-([0-9a-f]{16})")
+
+
+def save_tree(cfg, name: str, files) -> None:
+    """The tree of release `name`, beside it: what makes it recyclable (durable; rewritten whole)."""
+    d = cfg.releases / TREES
+    d.mkdir(exist_ok=True)
+    body = "".join(f"{f.sha256} {f.size} {f.path}\n" for f in files)
+    atomic_write(d / f"{name}.gz", gzip.compress(body.encode("utf-8"), compresslevel=1, mtime=0), sync_dir=False)
+
+
+def forget_tree(cfg, name: str) -> None:
+    (cfg.releases / TREES / f"{name}.gz").unlink(missing_ok=True)
+
+
+def load_tree(cfg, name: str) -> dict[str, FileEntry] | None:
+    """The recorded tree of release `name`, or None when missing, unreadable or not the tree its name says."""
+    m = _CORTE_RELEASE.fullmatch(name)
+    if m is None:
+        return None
+    try:
+        text = gzip.decompress((cfg.releases / TREES / f"{name}.gz").read_bytes()).decode("utf-8")
+        files = []
+        for line in text.splitlines():
+            sha, size, path = line.split(" ", 2)
+            files.append(FileEntry(path, int(size), sha))
+    except (OSError, EOFError, ValueError, UnicodeDecodeError):
+        return None
+    if tree_digest(files)[:16] != m.group(2):
+        return None
+    return {f.path: f for f in files}
+
+
+def recyclable(cfg, exclude: set[str]) -> str | None:
+    """The newest corte release with a recorded tree that is neither served nor the trusted state's (`exclude`):
+    the one a delta can be staged over. None when there is none (the delta is staged from nothing)."""
+    trees = cfg.releases / TREES
+    if not trees.is_dir():
+        return None
+    names = sorted((p.name.removesuffix(".gz") for p in trees.iterdir() if p.name.endswith(".gz")), reverse=True)
+    for name in names:
+        if name not in exclude and _CORTE_RELEASE.fullmatch(name) and (cfg.releases / name).is_dir():
+            return name
+    return None
 
 
 def spanish_time(t: datetime) -> str:

@@ -2,7 +2,8 @@
 
 `verify_package` is pure: it reads the file once, streaming, and writes nothing. `stage` reads it again and
 writes the resulting tree into a fresh staging directory, re-checking every byte (the file may have changed
-since: an upload still in progress), hard-linking files that did not change from the previous release.
+since: an upload still in progress), hard-linking files that did not change from the previous release; or,
+given an older release's tree (`recycled`), patches that release into the new tree, touching only what differs.
 `verify_and_stage` does both in one pass. None of them touch the trusted state; `state.commit_state` does,
 after the receiver has activated the release.
 
@@ -160,9 +161,10 @@ def check_policy(manifest: Manifest, state: TrustedState, now: datetime,
     removed = tuple(sorted(p for p in base if p not in new))
     if removed != manifest.removed:
         raise PackageRefused("bad-manifest", "field removed disagrees with the base tree")
-    carried = tuple(p for p, f in new.items() if base.get(p) != f)
-    reused = tuple(p for p, f in new.items() if base.get(p) == f)
-    return carried, reused
+    carried, reused = [], []
+    for p, f in new.items():  # one comparison per name (a national tree: 400,000)
+        (reused if base.get(p) == f else carried).append(p)
+    return tuple(carried), tuple(reused)
 
 
 # --- the scan ---------------------------------------------------------------------------------------------
@@ -444,10 +446,115 @@ class _Stager(_Sink):
             os.close(fd)
 
 
-def _staged(staging_dir, previous_release_dir, state, recheck, durable, run) -> Verified:
+class _Patcher(_Stager):
+    """Stages a delta by patching an older release instead of building a tree from nothing: `staging_dir` is
+    that release, already renamed out of the way, whose tree `recycled` is (path → entry). Only what differs
+    between its tree and the new one is touched, so staging costs what changed over the last cuts, not the size
+    of the site (docs/difusor-operations.md, "Staging a delta"). Every name is replaced by rename(2) over it,
+    never written through: the recycled tree's files are hard links shared with other releases."""
+
+    TMP = "-nuevo"  # the scratch directory beside the staging one; gone before the tree is renamed into place
+
+    def __init__(self, staging_dir: Path, previous: Path | None, state: TrustedState, recheck: bool,
+                 recycled: dict[str, FileEntry]):
+        self.root = staging_dir
+        self.prefix = str(staging_dir) + os.sep
+        self.previous = previous
+        self.previous_prefix = str(previous) + os.sep if previous is not None else ""
+        self.state = state
+        self.recheck = recheck
+        self.recycled = recycled
+        self.linked: set[str] = set()
+        self.dirs: set[str] = {""}
+        self.mtime_ns = 0
+        self.serial = 0
+        self.tmp = str(staging_dir) + self.TMP  # a sibling (same file system, a staging name): never in the tree
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        os.mkdir(self.tmp, 0o700)
+
+    def _scratch(self) -> str:
+        self.serial += 1
+        return f"{self.tmp}{os.sep}{self.serial}"
+
+    def prepare(self, manifest: Manifest, carried, reused) -> None:
+        """Before the members: the recycled tree cut down to what the new tree keeps from it. Anything else
+        under it goes (files the new tree drops, files of the recycled tree that change, strays nobody listed,
+        links and specials), and directories left empty; a kept file must still be a regular file of its size."""
+        if manifest.corte_instant is not None:
+            self.mtime_ns = int(manifest.corte_instant.timestamp()) * 1_000_000_000
+        files, old = manifest.file_map, self.recycled
+        keep = {rel for rel, e in files.items() if old.get(rel) == e}
+        self.kept = self._prune("", self.prefix.rstrip(os.sep), keep)
+
+    def _prune(self, rel_dir: str, path: str, keep: set[str]) -> set[str]:
+        kept: set[str] = set()
+        with os.scandir(path) as it:
+            entries = list(it)
+        for e in entries:
+            rel = rel_dir + e.name
+            if e.is_dir(follow_symlinks=False):
+                kept |= self._prune(rel + "/", e.path, keep)
+                with contextlib.suppress(OSError):  # empty now: not part of any kept path
+                    os.rmdir(e.path)
+                continue
+            if rel in keep and e.is_file(follow_symlinks=False) and (
+                    not self.recheck or e.stat(follow_symlinks=False).st_size == self.recycled[rel].size):
+                kept.add(rel)
+                self.dirs.add(rel_dir.rstrip("/"))
+                continue
+            os.unlink(e.path)
+        return kept
+
+    def _replace(self, src_tmp: str, rel: str) -> None:
+        os.replace(src_tmp, self._parent(rel))
+
+    def link(self, rel: str, src: str) -> None:
+        tmp = self._scratch()
+        try:
+            os.link(src, tmp, follow_symlinks=False)
+        except OSError:
+            shutil.copyfile(src, tmp, follow_symlinks=False)
+            os.chmod(tmp, 0o444)
+        self._replace(tmp, rel)
+        self.linked.add(rel)
+
+    def complete(self, manifest: Manifest, reused) -> None:
+        """After the members: what the delta keeps and the recycled tree did not have comes from the live
+        release; then the scratch directory goes."""
+        files = manifest.file_map
+        for rel in reused:
+            if rel in self.kept:
+                continue
+            src = self._previous_ok(rel, files[rel])
+            if src is None:
+                where = self.previous if self.previous is not None else "no previous release given"
+                raise PackageRefused("base-mismatch", f"the previous release ({where}) lacks an intact "
+                                     f"{show(rel)}, which this delta keeps unchanged")
+            self.link(rel, src)
+        os.rmdir(self.tmp)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def begin(self, rel: str, entry: FileEntry):
+        tmp = self._scratch()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o444)
+        return fd, tmp, rel
+
+    def write(self, handle, data) -> None:
+        super().write(handle[0], data)
+
+    def end(self, handle) -> None:
+        fd, tmp, rel = handle
+        super().end(fd)
+        self._replace(tmp, rel)
+
+
+def _staged(staging_dir, previous_release_dir, state, recheck, durable, run, recycled=None) -> Verified:
     staging = Path(staging_dir)
-    stager = _Stager(staging, Path(previous_release_dir) if previous_release_dir is not None else None,
-                     state, recheck)
+    previous = Path(previous_release_dir) if previous_release_dir is not None else None
+    stager = (_Stager(staging, previous, state, recheck) if recycled is None
+              else _Patcher(staging, previous, state, recheck, recycled))
     try:
         verified = run(stager)
         if durable:
@@ -455,13 +562,16 @@ def _staged(staging_dir, previous_release_dir, state, recheck, durable, run) -> 
         return verified
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(stager, _Patcher):
+            stager.cleanup()
         raise
 
 
 def verify_and_stage(path: str | os.PathLike, staging_dir: str | os.PathLike, *,
                      trusted_keys: Iterable[PublicKey], state: TrustedState | None = None,
                      previous_release_dir: str | os.PathLike | None = None, limits: Limits = DEFAULT_LIMITS,
-                     now: datetime, durable: bool = True, recheck: bool = True) -> Verified:
+                     now: datetime, durable: bool = True, recheck: bool = True,
+                     recycled: dict[str, FileEntry] | None = None) -> Verified:
     """`verify_package` and `stage` in one pass over the file.
 
     `staging_dir` must not exist (or be empty); it is removed again if any check fails, and nothing outside it
@@ -469,12 +579,21 @@ def verify_and_stage(path: str | os.PathLike, staging_dir: str | os.PathLike, *,
     full package it saves rewriting unchanged files. `recheck` hashes a previous file before linking it;
     `durable` syncs the file system before returning, so activation never exposes unwritten data. A notice
     leaves `staging_dir` empty: check `Verified.kind`.
+
+    `recycled`: `staging_dir` is an older release (renamed there by the caller) whose tree this is; the package
+    is then staged by patching it (_Patcher): a delta costs what changed since that tree. A full package is
+    staged over it too (every file rewritten); a notice leaves it as it was, for the caller to put back.
     """
     pinned = tuple(trusted_keys)
     state = state or EMPTY_STATE
-    return _staged(staging_dir, previous_release_dir, state, recheck, durable, lambda stager: _scan(
-        Path(path), keys=state.effective_keys(pinned), pinned=pinned, state=state, limits=limits, now=now,
-        sink=stager, before_members=stager.prepare, after_members=stager.complete))
+
+    def run(stager):
+        def before(manifest, carried, reused):
+            if recycled is None or manifest.kind != "notice":  # a notice leaves a recycled tree untouched
+                stager.prepare(manifest, carried, reused)
+        return _scan(Path(path), keys=state.effective_keys(pinned), pinned=pinned, state=state, limits=limits,
+                     now=now, sink=stager, before_members=before, after_members=stager.complete)
+    return _staged(staging_dir, previous_release_dir, state, recheck, durable, run, recycled)
 
 
 def stage(verified: Verified, staging_dir: str | os.PathLike, *,
