@@ -349,6 +349,7 @@ class _Stager(_Sink):
         self.state = state
         self.recheck = recheck
         self.linked: set[str] = set()
+        self.kept: set[str] = set()
         self.dirs: set[str] = {""}
         self.mtime_ns = 0
         try:
@@ -421,6 +422,8 @@ class _Stager(_Sink):
         """After the members, all verified: what a delta keeps comes from the previous release."""
         files = manifest.file_map
         for rel in reused:
+            if rel in self.kept:  # already there (a recycled tree's)
+                continue
             src = self._previous_ok(rel, files[rel])
             if src is None:
                 where = self.previous if self.previous is not None else "no previous release given"
@@ -465,6 +468,7 @@ class _Patcher(_Stager):
         self.recheck = recheck
         self.recycled = recycled
         self.linked: set[str] = set()
+        self.kept: set[str] = set()
         self.dirs: set[str] = {""}
         self.mtime_ns = 0
         self.serial = 0
@@ -521,16 +525,7 @@ class _Patcher(_Stager):
     def complete(self, manifest: Manifest, reused) -> None:
         """After the members: what the delta keeps and the recycled tree did not have comes from the live
         release; then the scratch directory goes."""
-        files = manifest.file_map
-        for rel in reused:
-            if rel in self.kept:
-                continue
-            src = self._previous_ok(rel, files[rel])
-            if src is None:
-                where = self.previous if self.previous is not None else "no previous release given"
-                raise PackageRefused("base-mismatch", f"the previous release ({where}) lacks an intact "
-                                     f"{show(rel)}, which this delta keeps unchanged")
-            self.link(rel, src)
+        super().complete(manifest, reused)
         os.rmdir(self.tmp)
 
     def cleanup(self) -> None:
