@@ -158,10 +158,16 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
         add("verify + stage, delta", _timed(lambda: verify_and_stage(
             p2, stg, trusted_keys=keys, state=state, previous_release_dir=r1, now=now, durable=False))[0])
         clean(stg)
-        _sh("cp", "-al", r0, stg)  # a linked copy of the older release stands for it (r0 is reused next run)
+        older = work / "older"
+        _sh("cp", "-al", r0, older)  # a linked copy of the older release stands for it (r0 is reused next run)
+
+        def recycle():  # what the receiver does (pipeline._recycler): the older release moved onto the staging
+            os.rmdir(stg)
+            os.rename(older, stg)
+            return tree0
         add("verify + stage, delta (recycled)", _timed(lambda: verify_and_stage(
             p2, stg, trusted_keys=keys, state=state, previous_release_dir=r1, now=now, durable=False,
-            recycled=tree0))[0])
+            recycle=recycle))[0])
         ref.mkdir()
         add("ref: tar -xzf delta", _timed(lambda: _sh("tar", "-xzf", p2, "-C", ref))[0])
         clean(ref)

@@ -103,7 +103,7 @@ def test_without_recycling_every_release_is_built_from_nothing(setup):
     assert len(cortes) == 4 and served_corte(cfg.current)[0] == 4
 
 
-def test_a_notice_puts_the_recycled_release_back(setup):
+def test_a_notice_leaves_the_releases_as_they_were(setup):
     inst, cfg, r, clock = setup
     for seq in (1, 2):
         drop(inst.full(1) if seq == 1 else inst.delta(2), cfg.inbox)
@@ -112,7 +112,7 @@ def test_a_notice_puts_the_recycled_release_back(setup):
     drop(inst.notice("message", "Aviso del instituto"), cfg.inbox)
     [out] = r.scan_inbox()
     assert out.verdict == "accepted"
-    assert sorted(p.name for p in cfg.releases.iterdir()) == before  # release 1 and its tree are where they were
+    assert sorted(p.name for p in cfg.releases.iterdir()) == before  # a notice recycles nothing
     clock.set(inst.instant(4) + timedelta(minutes=1))
     drop(inst.delta(4), cfg.inbox)
     [out] = r.scan_inbox()

@@ -1,18 +1,20 @@
 """A delta staged over a recycled release (verify._Patcher): the tree it leaves is exactly the one staged from
 nothing, whatever the recycled tree held (strays, damage, a file where a directory goes); the live release it
-links from is never written; a refused package leaves nothing behind; a notice leaves the recycled tree as it was."""
+links from is never written; a package refused before its members never touches the older release, one
+refused during them leaves nothing behind; notices and full packages never recycle."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from package.forge import NOW, read_tree, write_site
+from package.forge import NOW, read_tree, tar_gz, write_site
 
 from pregon.package import build_notice, build_package, commit_state, load_state, verify_and_stage
 from pregon.package.errors import PackageRefused
@@ -57,11 +59,17 @@ def _three_cuts():
     return [BASE, two, three]
 
 
-def _recycle_copy(src: Path, dst: Path, link: bool = True) -> None:
-    if link:
-        shutil.copytree(src, dst, copy_function=os.link)
-    else:
-        shutil.copytree(src, dst)
+def _recycler(src: Path, dst: Path, tree, *, link: bool = True, damage=None, calls=None):
+    """A `recycle` callback: a copy of release `src` (hard-linked, or a copy of its own) put at `dst`."""
+    def recycle():
+        if calls is not None:
+            calls.append(dst)
+        os.rmdir(dst)  # the empty staging directory the stager made
+        shutil.copytree(src, dst, copy_function=os.link if link else shutil.copy2)
+        if damage is not None:
+            damage(dst)
+        return tree
+    return recycle
 
 
 def test_patched_tree_equals_the_tree_staged_from_nothing(tmp_path, key):
@@ -72,9 +80,8 @@ def test_patched_tree_equals_the_tree_staged_from_nothing(tmp_path, key):
     verify_and_stage(p3, fresh, trusted_keys=[key.public], state=state, previous_release_dir=r2, now=NOW,
                      durable=False)
     recycled = tmp_path / ".staging-r1"
-    _recycle_copy(r1, recycled)
     v = verify_and_stage(p3, recycled, trusted_keys=[key.public], state=state, previous_release_dir=r2, now=NOW,
-                         durable=False, recycled=m1.file_map)
+                         durable=False, recycle=_recycler(r1, recycled, m1.file_map))
     assert v.kind == "delta" and read_tree(recycled) == read_tree(fresh)
     assert _tree_with_inodes(r2) == live_before  # the live release: same names, same inodes, same bytes
     assert _tree_with_inodes(r1) == r1_before  # nor the release whose links were recycled
@@ -92,49 +99,69 @@ def test_strays_and_damage_in_the_recycled_tree_do_not_survive(tmp_path, key):
     verify_and_stage(p3, fresh, trusted_keys=[key.public], state=state, previous_release_dir=r2, now=NOW,
                      durable=False)
     recycled = tmp_path / ".staging-r1"
-    _recycle_copy(r1, recycled, link=False)  # a copy of its own: damaging it harms no other release
-    (recycled / "extra.html").write_bytes(b"nobody listed me")
-    (recycled / "s" / "zz").mkdir()
-    (recycled / "s" / "zz" / "deep.txt").write_bytes(b"stray")
-    os.chmod(recycled / "css/a.css", 0o644)
-    (recycled / "css/a.css").write_bytes(b"body{}!")  # damaged: another size
-    (recycled / "index.html").unlink()
-    os.symlink("/etc/passwd", recycled / "index.html")  # a link where a kept file was
+
+    def damage(d: Path) -> None:
+        (d / "extra.html").write_bytes(b"nobody listed me")
+        (d / "s" / "zz").mkdir()
+        (d / "s" / "zz" / "deep.txt").write_bytes(b"stray")
+        os.chmod(d / "css/a.css", 0o644)
+        (d / "css/a.css").write_bytes(b"body{}!")  # damaged: another size
+        (d / "index.html").unlink()
+        os.symlink("/etc/passwd", d / "index.html")  # a link where a kept file was
     verify_and_stage(p3, recycled, trusted_keys=[key.public], state=state, previous_release_dir=r2, now=NOW,
-                     durable=False, recycled=m1.file_map)
+                     durable=False, recycle=_recycler(r1, recycled, m1.file_map, link=False, damage=damage))
     assert read_tree(recycled) == read_tree(fresh)
     assert not (recycled / "index.html").is_symlink()
 
 
-def test_a_refused_delta_over_a_recycled_release_leaves_nothing(tmp_path, key):
+def test_a_delta_refused_in_its_members_leaves_nothing(tmp_path, key):
     night, state = _night(tmp_path, key, _three_cuts())
     (p1, r1, m1), (p2, r2, _m2), (p3, _r3, _m3) = night
     bad = tmp_path / "bad.tar.gz"
-    data = bytearray(p3.read_bytes())
-    data[-40] ^= 0xFF  # corrupt the compressed stream near its end (a member's bytes or the trailer)
-    bad.write_bytes(bytes(data))
+    with tarfile.open(p3) as tar:  # the signed delta, with its last member's bytes changed (same size)
+        members = [(ti.name, tar.extractfile(ti).read()) for ti in tar.getmembers()]
+    name, data = members[-1]
+    members[-1] = (name, bytes([data[0] ^ 1]) + data[1:])
+    bad.write_bytes(tar_gz(members))
     live_before = _tree_with_inodes(r2)
-    recycled = tmp_path / ".staging-r1"
-    _recycle_copy(r1, recycled)
-    with pytest.raises(PackageRefused):
+    recycled, calls = tmp_path / ".staging-r1", []
+    with pytest.raises(PackageRefused) as e:
         verify_and_stage(bad, recycled, trusted_keys=[key.public], state=state, previous_release_dir=r2, now=NOW,
-                         durable=False, recycled=m1.file_map)
-    assert not recycled.exists() and not Path(str(recycled) + "-nuevo").exists()
+                         durable=False, recycle=_recycler(r1, recycled, m1.file_map, calls=calls))
+    assert e.value.reason == "hash-mismatch" and calls and not recycled.exists() and not Path(str(recycled) + "-nuevo").exists()
     assert _tree_with_inodes(r2) == live_before
 
 
-def test_a_notice_leaves_the_recycled_tree_as_it_was(tmp_path, key):
+def test_a_package_refused_before_its_members_never_recycles(tmp_path, key, other_key):
+    night, state = _night(tmp_path, key, _three_cuts())
+    (p1, r1, m1), (p2, r2, _m2), (p3, _r3, _m3) = night
+    calls = []
+    for bad, reason in ((p2, "replay"), (p3, "unknown-key")):
+        staging = tmp_path / f".staging-{reason}"
+        trusted = [key.public] if reason == "replay" else [other_key.public]
+        with pytest.raises(PackageRefused) as e:
+            verify_and_stage(bad, staging, trusted_keys=trusted, state=state if reason == "replay" else None,
+                             previous_release_dir=r2, now=NOW, durable=False,
+                             recycle=_recycler(r1, staging, m1.file_map, calls=calls))
+        assert e.value.reason == reason and not staging.exists()
+    assert calls == [] and r1.is_dir()
+
+
+def test_notices_and_full_packages_never_recycle(tmp_path, key):
     night, state = _night(tmp_path, key, _three_cuts()[:2])
-    (p1, r1, m1), (_p2, _r2, _m2) = night
+    (p1, r1, m1), (p2, _r2, _m2) = night
     notice = tmp_path / "n.tar.gz"
     build_notice(key=key, sequence=5, election="MOR-2024", notice_type="message", message="Aviso",
                  created=NOW, out=notice)
-    recycled = tmp_path / ".staging-r1"
-    _recycle_copy(r1, recycled)
-    before = read_tree(recycled)
-    v = verify_and_stage(notice, recycled, trusted_keys=[key.public], state=state, previous_release_dir=r1,
-                         now=NOW, durable=False, recycled=m1.file_map)
-    assert v.kind == "notice" and read_tree(recycled) == before
+    full = tmp_path / "f.tar.gz"
+    build_package(tmp_path / "site2", key=key, sequence=6, out=full)
+    calls = []
+    for pkg, kind in ((notice, "notice"), (full, "full")):
+        staging = tmp_path / f".staging-{kind}"
+        v = verify_and_stage(pkg, staging, trusted_keys=[key.public], state=state, previous_release_dir=r1,
+                             now=NOW, durable=False, recycle=_recycler(r1, staging, m1.file_map, calls=calls))
+        assert v.kind == kind
+    assert calls == [] and read_tree(tmp_path / ".staging-full") == read_tree(tmp_path / "site2")
 
 
 _NAMES = st.sampled_from(["a.html", "b.html", "s/1.html", "s/2.html", "s/t/3.json", "d", "d/e.html", "x/y/z"])
@@ -160,9 +187,8 @@ def test_recycling_never_changes_the_tree(tmp_path, key, sites):
     verify_and_stage(p3, fresh, trusted_keys=[key.public], state=state, previous_release_dir=r2, now=NOW,
                      durable=False)
     recycled = work / ".staging-r1"
-    _recycle_copy(r1, recycled)
     verify_and_stage(p3, recycled, trusted_keys=[key.public], state=state, previous_release_dir=r2, now=NOW,
-                     durable=False, recycled=m1.file_map)
+                     durable=False, recycle=_recycler(r1, recycled, m1.file_map))
     assert read_tree(recycled) == read_tree(fresh)
     shutil.rmtree(work)
 

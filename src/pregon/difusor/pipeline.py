@@ -232,8 +232,7 @@ class Receiver:
         state = self.state()
         staging = self.cfg.releases / f"{layout.STAGING_PREFIX}{archived.name[:40]}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
-        recycled = self._recycle(state, staging)
-        verified = self._verify(archived, staging, state, base, now, recycled)
+        verified = self._verify(archived, staging, state, base, now)
         if isinstance(verified, Outcome):
             return verified
         self.fault("verify:after")
@@ -241,23 +240,27 @@ class Receiver:
         deferred = self._hold_or_ignore(archived, staging, base, info, verified, now)
         if deferred is not None:
             return deferred
-        release = self._install(verified.manifest, staging, recycled)
+        release = self._install(verified.manifest, staging)
         return self._publish(archived, base, info, verified, state.after(verified), release, now)
 
-    def _recycle(self, state: TrustedState, staging: Path) -> tuple[str, dict] | None:
-        """An older corte release moved to `staging` for the next package to be staged over (name, tree), or
-        None. Never the served release nor the trusted state's: the one before them, whose files are not live."""
+    def _recycler(self, state: TrustedState, staging: Path):
+        """What puts an older corte release at `staging` for a delta to be patched over, returning its tree (or
+        None: the delta is built from nothing). Never the served release nor the trusted state's: the one before
+        them, whose files are not live. Called only once the delta passed its signature and policy checks."""
         if not self.cfg.recycle or state.tree is None:
             return None
-        live = {layout.current_release(self.cfg), layout.release_name(state.tree_sequence, state.tree)}
-        name = layout.recyclable(self.cfg, live)
-        files = layout.load_tree(self.cfg, name) if name is not None else None
-        if files is None:
-            return None
-        os.rename(self.cfg.releases / name, staging)
-        layout.forget_tree(self.cfg, name)
-        self.fault("recycle:after-rename")
-        return name, files
+
+        def recycle():
+            live = {layout.current_release(self.cfg), layout.release_name(state.tree_sequence, state.tree)}
+            name = layout.recyclable(self.cfg, live)
+            files = layout.load_tree(self.cfg, name) if name is not None else None
+            if files is None:
+                return None
+            os.rename(self.cfg.releases / name, staging)  # over the empty staging directory
+            layout.forget_tree(self.cfg, name)
+            self.fault("recycle:after-rename")
+            return files
+        return recycle
 
     def _base_verdict(self, archived: Path) -> dict:
         """The pending verdict the archive step wrote, or a new one after a crash that came before it."""
@@ -274,14 +277,13 @@ class Receiver:
         return out
 
     def _verify(self, archived: Path, staging: Path, state: TrustedState, base: dict,
-                now: datetime, recycled: tuple[str, dict] | None = None) -> Verified | Outcome:
+                now: datetime) -> Verified | Outcome:
         """The package verified and staged, or the Outcome of its refusal (staging removed)."""
         try:
             self.fault("verify:before")
             verified = verify_and_stage(archived, staging, trusted_keys=self.cfg.public_keys, state=state,
                                         previous_release_dir=self._release_dir(state), limits=self.limits,
-                                        now=now, durable=self.durable,
-                                        recycled=recycled[1] if recycled is not None else None)
+                                        now=now, durable=self.durable, recycle=self._recycler(state, staging))
             self._check_election(verified.manifest)
             return verified
         except PackageRefused as exc:
@@ -324,14 +326,10 @@ class Receiver:
             return Outcome("ignored", archive=archived.name, detail=detail, sequence=m.sequence, kind=m.kind)
         return None
 
-    def _install(self, m: Manifest, staging: Path, recycled: tuple[str, dict] | None = None) -> str | None:
+    def _install(self, m: Manifest, staging: Path) -> str | None:
         """The staged tree renamed into releases/ (a notice has none): the release's name."""
         if m.kind == "notice":
-            if recycled is not None:  # untouched (a notice stages nothing): back where it was, recyclable again
-                os.rename(staging, self.cfg.releases / recycled[0])
-                layout.save_tree(self.cfg, recycled[0], recycled[1].values())
-            else:
-                shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
             return None
         release = layout.release_name(m.sequence, m.tree)
         final = self.cfg.releases / release

@@ -3,7 +3,8 @@
 `verify_package` is pure: it reads the file once, streaming, and writes nothing. `stage` reads it again and
 writes the resulting tree into a fresh staging directory, re-checking every byte (the file may have changed
 since: an upload still in progress), hard-linking files that did not change from the previous release; or,
-given an older release's tree (`recycled`), patches that release into the new tree, touching only what differs.
+for a delta given an older release to `recycle`, patches that release into the new tree, touching only what
+differs.
 `verify_and_stage` does both in one pass. None of them touch the trusted state; `state.commit_state` does,
 after the receiver has activated the release.
 
@@ -19,7 +20,7 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -451,7 +452,7 @@ class _Stager(_Sink):
 
 class _Patcher(_Stager):
     """Stages a delta by patching an older release instead of building a tree from nothing: `staging_dir` is
-    that release, already renamed out of the way, whose tree `recycled` is (path → entry). Only what differs
+    that release, already moved there (`verify_and_stage(recycle=…)`), whose tree `recycled` is (path → entry). Only what differs
     between its tree and the new one is touched, so staging costs what changed over the last cuts, not the size
     of the site (docs/difusor-operations.md, "Staging a delta"). Every name is replaced by rename(2) over it,
     never written through: the recycled tree's files are hard links shared with other releases."""
@@ -545,11 +546,10 @@ class _Patcher(_Stager):
         self._replace(tmp, rel)
 
 
-def _staged(staging_dir, previous_release_dir, state, recheck, durable, run, recycled=None) -> Verified:
+def _staged(staging_dir, previous_release_dir, state, recheck, durable, run) -> Verified:
     staging = Path(staging_dir)
-    previous = Path(previous_release_dir) if previous_release_dir is not None else None
-    stager = (_Stager(staging, previous, state, recheck) if recycled is None
-              else _Patcher(staging, previous, state, recheck, recycled))
+    stager = _Switch(_Stager(staging, Path(previous_release_dir) if previous_release_dir is not None else None,
+                             state, recheck))
     try:
         verified = run(stager)
         if durable:
@@ -557,16 +557,42 @@ def _staged(staging_dir, previous_release_dir, state, recheck, durable, run, rec
         return verified
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(stager, _Patcher):
-            stager.cleanup()
+        stager.cleanup()
         raise
+
+
+class _Switch(_Sink):
+    """The sink of one staging, which may turn from building a tree to patching a recycled one once the
+    package has shown itself a signed, acceptable delta (before any member is read)."""
+
+    def __init__(self, inner: _Stager):
+        self.inner = inner
+
+    def begin(self, rel, entry):
+        return self.inner.begin(rel, entry)
+
+    def write(self, handle, data) -> None:
+        self.inner.write(handle, data)
+
+    def end(self, handle) -> None:
+        self.inner.end(handle)
+
+    def prepare(self, manifest, carried, reused) -> None:
+        self.inner.prepare(manifest, carried, reused)
+
+    def complete(self, manifest, reused) -> None:
+        self.inner.complete(manifest, reused)
+
+    def cleanup(self) -> None:
+        if isinstance(self.inner, _Patcher):
+            self.inner.cleanup()
 
 
 def verify_and_stage(path: str | os.PathLike, staging_dir: str | os.PathLike, *,
                      trusted_keys: Iterable[PublicKey], state: TrustedState | None = None,
                      previous_release_dir: str | os.PathLike | None = None, limits: Limits = DEFAULT_LIMITS,
                      now: datetime, durable: bool = True, recheck: bool = True,
-                     recycled: dict[str, FileEntry] | None = None) -> Verified:
+                     recycle: Callable[[], dict[str, FileEntry] | None] | None = None) -> Verified:
     """`verify_package` and `stage` in one pass over the file.
 
     `staging_dir` must not exist (or be empty); it is removed again if any check fails, and nothing outside it
@@ -575,20 +601,25 @@ def verify_and_stage(path: str | os.PathLike, staging_dir: str | os.PathLike, *,
     `durable` syncs the file system before returning, so activation never exposes unwritten data. A notice
     leaves `staging_dir` empty: check `Verified.kind`.
 
-    `recycled`: `staging_dir` is an older release (renamed there by the caller) whose tree this is; the package
-    is then staged by patching it (_Patcher): a delta costs what changed since that tree. A full package is
-    staged over it too (every file rewritten); a notice leaves it as it was, for the caller to put back.
+    `recycle`: for a delta, once its signature, manifest and policy have passed and before any member is read,
+    it is called to put an older release in place of the (still empty) `staging_dir` and return that release's
+    tree, or None; the delta is then staged by patching it (_Patcher), at the cost of what differs. Anything
+    refused earlier never touches the older release.
     """
     pinned = tuple(trusted_keys)
     state = state or EMPTY_STATE
+    previous = Path(previous_release_dir) if previous_release_dir is not None else None
 
-    def run(stager):
+    def run(sink: _Switch):
         def before(manifest, carried, reused):
-            if recycled is None or manifest.kind != "notice":  # a notice leaves a recycled tree untouched
-                stager.prepare(manifest, carried, reused)
+            if recycle is not None and manifest.kind == "delta":
+                tree = recycle()
+                if tree is not None:
+                    sink.inner = _Patcher(Path(staging_dir), previous, state, recheck, tree)
+            sink.prepare(manifest, carried, reused)
         return _scan(Path(path), keys=state.effective_keys(pinned), pinned=pinned, state=state, limits=limits,
-                     now=now, sink=stager, before_members=before, after_members=stager.complete)
-    return _staged(staging_dir, previous_release_dir, state, recheck, durable, run, recycled)
+                     now=now, sink=sink, before_members=before, after_members=sink.complete)
+    return _staged(staging_dir, previous_release_dir, state, recheck, durable, run)
 
 
 def stage(verified: Verified, staging_dir: str | os.PathLike, *,
