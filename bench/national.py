@@ -87,6 +87,33 @@ def _write_files(src: Path, rels: list[str], dst: Path) -> None:
     return go
 
 
+AGENT = """
+import resource, sys
+from datetime import timedelta
+from pathlib import Path
+from pregon.package import load_state, verify_and_stage
+from pregon.package.keys import parse_public_key
+from pregon.package.verify import read_unverified
+pkg, release, state_dir, staging, key = sys.argv[1:6]
+m, _b, _s = read_unverified(pkg)
+verify_and_stage(pkg, staging, trusted_keys=[parse_public_key(key)], state=load_state(Path(state_dir)),
+                 previous_release_dir=release, now=m.corte_instant + timedelta(minutes=1), durable=False)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def _agent_rss(delta: Path, release: Path, work: Path, keys) -> int:
+    """Peak RSS (MB) of a fresh process that does what the receiver does with a delta: load the trusted state,
+    verify and stage against the live release (the agent's 256 MB bound, issue 17)."""
+    staging = work / "agent-staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    out = subprocess.run([sys.executable, "-c", AGENT, str(delta), str(release), str(work / "state"), str(staging),
+                          keys[0].line],
+                         capture_output=True, text=True, check=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    return int(out.stdout.split()[-1])
+
+
 def _sh(*argv, cwd=None) -> None:
     subprocess.run([str(a) for a in argv], check=True, cwd=cwd, stdout=subprocess.DEVNULL)
 
@@ -174,6 +201,7 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
         ref.mkdir()
         add("ref: tar -xzf full", _timed(lambda: _sh("tar", "-xzf", p1, "-C", ref))[0])
         clean(ref, stg)
+    agent_rss = _agent_rss(p2, r1, work, keys)
     med = {k: median(v) for k, v in steps.items()}
     med["corte → signed delta"] = corte_s + med["incremental render"] + med["delta package build"]
     files1 = len(_tree(s1))
@@ -202,7 +230,7 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
                 (med["delta package build"] + med["verify + stage, delta (recycled)"])
                 / (med["full package build"] + med["verify + stage, full"]),
         },
-        "peak_rss_mb": dict(zip(("process", "largest child"), _rss_mb())),
+        "peak_rss_mb": dict(zip(("process", "largest child"), _rss_mb())) | {"agent applying the delta": agent_rss},
     }
     clean(s1, s2, cache, p0, p1, p2, r0, r1, work / "state", work / "carried.txt")
     return out
@@ -219,7 +247,8 @@ def report(r: dict) -> str:
     lines.append(f"  {'ratio':<52} {'value':>7}")
     lines += [f"  {k:<52} {v:7.2f}" for k, v in r["ratios"].items()]
     rss = r["peak_rss_mb"]
-    lines.append(f"  peak RSS: this process {rss['process']:.0f} MB, largest render worker {rss['largest child']:.0f} MB")
+    lines.append(f"  peak RSS: this process {rss['process']:.0f} MB, largest render worker {rss['largest child']:.0f} MB, "
+                 f"an agent applying the delta {rss['agent applying the delta']:.0f} MB")
     return "\n".join(lines)
 
 
