@@ -452,10 +452,11 @@ class _Stager(_Sink):
 
 class _Patcher(_Stager):
     """Stages a delta by patching an older release instead of building a tree from nothing: `staging_dir` is
-    that release, already moved there (`verify_and_stage(recycle=…)`), whose tree `recycled` is (path → entry). Only what differs
-    between its tree and the new one is touched, so staging costs what changed over the last cuts, not the size
-    of the site (docs/difusor-operations.md, "Staging a delta"). Every name is replaced by rename(2) over it,
-    never written through: the recycled tree's files are hard links shared with other releases."""
+    that release, already moved there (`verify_and_stage(recycle=…)`), whose tree `recycled` is (path → entry).
+    Only what differs between its tree and the new one is touched, so staging costs what changed over the last
+    cuts, not the size of the site (docs/difusor-operations.md, "Staging a delta"). Every name is replaced by
+    rename(2) over it, never written through: the recycled tree's files are hard links shared with other
+    releases."""
 
     TMP = "-nuevo"  # the scratch directory beside the staging one; gone before the tree is renamed into place
 
