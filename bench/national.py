@@ -88,7 +88,7 @@ def _write_files(src: Path, rels: list[str], dst: Path) -> None:
 
 
 AGENT = """
-import resource, sys
+import sys
 from datetime import timedelta
 from pathlib import Path
 from pregon.package import load_state, verify_and_stage
@@ -98,7 +98,8 @@ pkg, release, state_dir, staging, key = sys.argv[1:6]
 m, _b, _s = read_unverified(pkg)
 verify_and_stage(pkg, staging, trusted_keys=[parse_public_key(key)], state=load_state(Path(state_dir)),
                  previous_release_dir=release, now=m.corte_instant + timedelta(minutes=1), durable=False)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child of this big process would report its size
+print(next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:")) // 1024)
 """
 
 
