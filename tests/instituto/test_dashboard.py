@@ -152,7 +152,7 @@ def test_the_dashboard_of_a_long_night_stays_small():
 
 
 def test_a_fractional_limit_is_written_as_it_is():
-    """A drill's limit is the 60 s rule over its speed (2.5 s at 24x): the line and the text say 2,5, not 2."""
+    """A drill's limit is one cut's slot in real seconds (2.5 s at 360x): the line and the text say 2,5, not 2."""
     obs = _obs()
     m = dashboard.model(summarize(obs), obs, generated="2024-06-03T02:31:00+00:00", latest_corte=3, lag_limit=2.5)
     page = dashboard.render(m)
