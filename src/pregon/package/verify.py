@@ -342,7 +342,8 @@ def verify_package(path: str | os.PathLike, *, trusted_keys: Iterable[PublicKey]
 class _Stager(_Sink):
     """Writes the resulting tree into a new directory; unchanged files become hard links to the previous one."""
 
-    def __init__(self, staging_dir: Path, previous: Path | None, state: TrustedState, recheck: bool):
+    def __init__(self, staging_dir: Path, previous: Path | None, state: TrustedState, recheck: bool,
+                 create: bool = True):
         self.root = staging_dir
         self.prefix = str(staging_dir) + os.sep  # string joins: this runs once per file of a national tree
         self.previous = previous
@@ -353,6 +354,8 @@ class _Stager(_Sink):
         self.kept: set[str] = set()
         self.dirs: set[str] = {""}
         self.mtime_ns = 0
+        if not create:  # the directory is already there (a recycled release: _Patcher)
+            return
         try:
             os.mkdir(staging_dir, 0o755)
         except FileExistsError:
@@ -462,17 +465,8 @@ class _Patcher(_Stager):
 
     def __init__(self, staging_dir: Path, previous: Path | None, state: TrustedState, recheck: bool,
                  recycled: dict[str, FileEntry]):
-        self.root = staging_dir
-        self.prefix = str(staging_dir) + os.sep
-        self.previous = previous
-        self.previous_prefix = str(previous) + os.sep if previous is not None else ""
-        self.state = state
-        self.recheck = recheck
+        super().__init__(staging_dir, previous, state, recheck, create=False)
         self.recycled = recycled
-        self.linked: set[str] = set()
-        self.kept: set[str] = set()
-        self.dirs: set[str] = {""}
-        self.mtime_ns = 0
         self.serial = 0
         self.tmp = str(staging_dir) + self.TMP  # a sibling (same file system, a staging name): never in the tree
         shutil.rmtree(self.tmp, ignore_errors=True)

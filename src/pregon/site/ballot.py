@@ -35,6 +35,14 @@ def _party_color(catalog: Catalog, siglas: str) -> str:
     return p.color if p is not None else COLOR_DEFAULT
 
 
+def column_parties(col: str) -> list[str]:
+    """The parties behind a vote column: a party's own, a combination's or candidatura común's members."""
+    for prefix in ("CC_", "C_"):
+        if col.startswith(prefix):
+            return col[len(prefix):].split("_")
+    return [] if col.startswith("CAND_IND_") or col in (NO_REGISTRADOS, NULOS) else [col]
+
+
 def column_label(catalog: Catalog, col: str, contienda: Contienda | None = None) -> tuple[str, str, str]:
     """(full name, short label, color) of a vote column."""
     if col == NO_REGISTRADOS:
@@ -48,11 +56,11 @@ def column_label(catalog: Catalog, col: str, contienda: Contienda | None = None)
                 if cand.tipo == "independiente" and cand.columnas == (col,):
                     return f"{cand.nombre} (independiente)", f"CI{n}", COLOR_CI
         return f"Candidatura independiente {n}", f"CI{n}", COLOR_CI
-    if col.startswith("CC_"):
-        members = col[3:].split("_")
-        return "Candidatura común " + ", ".join(members), "CC " + "-".join(members), _party_color(catalog, members[0])
-    if col.startswith("C_"):
-        members = col[2:].split("_")
+    if col.startswith(("CC_", "C_")):
+        members = column_parties(col)
+        if col.startswith("CC_"):
+            return ("Candidatura común " + ", ".join(members), "CC " + "-".join(members),
+                    _party_color(catalog, members[0]))
         return "Combinación " + ", ".join(members), "-".join(members), _party_color(catalog, members[0])
     p = catalog.partidos.get(col)
     return (p.nombre if p is not None else col), col, _party_color(catalog, col)
