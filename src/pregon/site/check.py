@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 # inside inline SVG, these are written self-closed
-SVG_EMPTY = {"rect", "path", "circle", "line", "polyline", "polygon", "ellipse", "use", "stop"}
+SVG_EMPTY = {"rect", "path", "circle", "line", "polyline", "polygon", "ellipse", "use", "stop", "image"}
 from .paths import STAMP as STAMP_PAGE
 STAMP = re.compile(r"^\d+\|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
 

@@ -11,6 +11,8 @@ import re
 
 from markupsafe import escape
 
+from .ballot import column_parties
+
 WIDTH = 360
 ROW = 34
 PAD = 4
@@ -73,11 +75,7 @@ def siglas(r: dict) -> str:
 def parties(r: dict) -> list[str]:
     """The parties behind a chart row: a candidacy's, a party column's own, a combination's members."""
     if "columna" in r:
-        col = str(r["columna"])
-        for prefix in ("CC_", "C_"):
-            if col.startswith(prefix):
-                return col[len(prefix):].split("_")
-        return [] if col.startswith("CAND_IND_") or col in ("NO_REGISTRADOS", "NULOS") else [col]
+        return column_parties(str(r["columna"]))
     if r.get("tipo") == "partido":
         return list(r.get("partidos") or [r.get("clave", "")])
     return list(r.get("partidos") or ())
@@ -124,7 +122,7 @@ def _template(rows: list[dict], chart_id: str, title: str, art=None, root: str =
             f'<rect x="{LEFT}" y="{y + 16}" width="',
             f'" height="12" fill="{color(r.get("color", ""))}" stroke="#333" stroke-width=".5"/>',
         ))
-    return tuple(r["nombre"] for r in rows), tuple(r.get("color", "") for r in rows), head, per_row
+    return tuple(r["nombre"] for r in rows), tuple(r.get("color", "") for r in rows), head, per_row, art
 
 
 def bars(rows: list[dict], chart_id: str, title: str, key=None, art=None, root: str = "") -> str:
@@ -137,11 +135,12 @@ def bars(rows: list[dict], chart_id: str, title: str, key=None, art=None, root: 
         return ""
     tpl = _TEMPLATES.get(key) if key is not None else None
     if (tpl is None or len(tpl[0]) != len(rows) or any(a != r["nombre"] for a, r in zip(tpl[0], rows))
-            or any(a != r.get("color", "") for a, r in zip(tpl[1], rows))):
+            or any(a != r.get("color", "") for a, r in zip(tpl[1], rows))
+            or tpl[4] is not art):  # the artwork of another build (a renderer's own mapping; it holds it alive)
         tpl = _template(rows, chart_id, title, art, root)
         if key is not None and len(_TEMPLATES) < 50_000:
             _TEMPLATES[key] = tpl
-    _names, _colors, head, per_row = tpl
+    _names, _colors, head, per_row, _art = tpl
     top = max(r["votos"] for r in rows)
     span = WIDTH - LEFT - PAD
     out = [head]
