@@ -198,3 +198,31 @@ def test_run_cli_accelerated_drill(feed, tmp_path, capsys):
     assert [r.corte_sequence for r in pk.published(cfg.work)] == [e["cut"] for e in made]
     (start,) = events(cfg, "started")
     assert start["time"].startswith("2024-06-03")  # the journal speaks virtual time, not today's date
+
+
+@pytest.mark.parametrize("delta_format", [1, 2])
+def test_deltas_chain_on_the_kept_tree_listing(feed, tmp_path, delta_format):
+    """Each delta's base is the tree listing of the package before it (work/trees/<tree>.list), not its
+    manifest (a format-2 delta's lists only changes) nor its site re-read; the result is the same package
+    the site would give, and `delta_format` picks the manifest's format."""
+    from pregon.package import build_package, load_secret_key, read_unverified
+
+    cfg_path = institute(tmp_path / "inst", feed, full_every=8)
+    cfg_path.write_text(cfg_path.read_text().replace("full_every = 8\n",
+                                                     f"full_every = 8\ndelta_format = {delta_format}\n"))
+    cfg = load(cfg_path)
+    sched = Scheduler(cfg, ManualClock(START))
+    assert asyncio.run(sched.run(max_cuts=3)) == 3
+    recs = pk.published(cfg.work)
+    assert [r.kind for r in recs] == ["full", "delta", "delta"]
+    manifests = [read_unverified(r.file)[0] for r in recs]
+    assert [m.format for m in manifests] == ["pregon-package/1"] + [f"pregon-package/{delta_format}"] * 2
+    listings = sorted(p.name for p in (cfg.work / "trees").iterdir())
+    assert listings == sorted(f"{m.tree}.list" for m in manifests[1:])  # the last two: current and previous
+    # the last delta again, from the second cut's site: the same bytes as from its listing
+    again = tmp_path / "again.tar.gz"
+    build_package(recs[2].site, key=load_secret_key(cfg.key), sequence=recs[2].sequence, out=again,
+                  base=recs[1].site, base_sequence=recs[1].sequence, election=recs[2].election, issuer=cfg.name,
+                  instant=datetime_of(recs[2].corte_instant), corte_sequence=3, ttl=cfg.ttl,
+                  delta_format=delta_format)
+    assert again.read_bytes() == open(recs[2].file, "rb").read()

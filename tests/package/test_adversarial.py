@@ -117,7 +117,7 @@ def c_manifest_not_json(tmp, key, other):
 
 def c_unknown_format(tmp, key, other):
     m = manifest_dict(FILES, key=key)
-    m["format"] = "pregon-package/2"
+    m["format"] = "pregon-package/3"
     return forge(tmp / "p", FILES, key=key, manifest=m)
 
 
@@ -409,7 +409,7 @@ CORPUS = {
     "trusted-comment-altered": (c_trusted_comment_altered, "bad-signature", "trusted comment"),
     "trusted-comment-disagrees": (c_trusted_comment_disagrees, "bad-manifest", "trusted comment"),
     "manifest-not-json": (c_manifest_not_json, "bad-manifest", "not JSON"),
-    "unknown-format": (c_unknown_format, "unknown-format", "pregon-package/2"),
+    "unknown-format": (c_unknown_format, "unknown-format", "pregon-package/3"),
     "key-id-differs": (c_key_id_differs, "bad-manifest", "names key"),
     "first-member-not-manifest": (c_first_member_not_manifest, "bad-manifest", "manifest.json"),
     "empty-archive": (c_empty_archive, "bad-manifest", "end of the archive"),

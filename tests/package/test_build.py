@@ -13,6 +13,7 @@ from package.forge import INSTANT, main_json, write_site
 from pregon.errors import InputError
 from pregon.package import build_notice, build_package, read_unverified
 from pregon.package.tarstream import GZIP_HEADER
+from pregon.package.manifest import tree_digest
 
 
 def test_same_site_same_bytes(tmp_path, key):
@@ -96,23 +97,53 @@ def test_bad_times_and_names(tmp_path, key):
         build_package(site, key=key, sequence=1, out=tmp_path / "p.tar.gz", election="MOR 2024")
 
 
-def test_delta_carries_only_changes(tmp_path, key):
+@pytest.mark.parametrize("delta_format", [1, 2])
+def test_delta_carries_only_changes(tmp_path, key, delta_format):
     old = write_site(tmp_path / "old", sequence=1)
     new = write_site(tmp_path / "new", sequence=2, instant="2024-06-02T23:00:00-06:00")
     (new / "index.html").write_bytes(b"<p>nuevo corte</p>")
     (new / "secciones/0002.html").unlink()
     (new / "secciones/0003.html").write_bytes(b"<p>3</p>")
     full = build_package(old, key=key, sequence=1, out=tmp_path / "full.tar.gz")
-    from_dir = build_package(new, key=key, sequence=2, base=old, out=tmp_path / "d1.tar.gz")
-    build_package(new, key=key, sequence=2, base=tmp_path / "full.tar.gz", out=tmp_path / "d2.tar.gz")
-    assert (tmp_path / "d1.tar.gz").read_bytes() == (tmp_path / "d2.tar.gz").read_bytes()
+    full.write_tree(tmp_path / f"{full.manifest.tree}.list")
+    opts = dict(key=key, sequence=2, delta_format=delta_format)
+    from_dir = build_package(new, base=old, out=tmp_path / "d1.tar.gz", **opts)
+    build_package(new, base=tmp_path / "full.tar.gz", out=tmp_path / "d2.tar.gz", **opts)
+    build_package(new, base=tmp_path / f"{full.manifest.tree}.list", base_sequence=1, out=tmp_path / "d3.tar.gz",
+                  **opts)
+    assert (tmp_path / "d1.tar.gz").read_bytes() == (tmp_path / "d2.tar.gz").read_bytes() \
+        == (tmp_path / "d3.tar.gz").read_bytes()
     m = from_dir.manifest
     assert m.kind == "delta" and m.base_tree == full.manifest.tree and m.base_sequence == 1
+    assert m.format == f"pregon-package/{delta_format}" and full.manifest.format == "pregon-package/1"
     assert m.removed == ("secciones/0002.html",)
     assert set(from_dir.carried) == {"index.html", "json/main.json", "secciones/0003.html"}
-    assert set(m.file_map) == {str(p.relative_to(new)) for p in new.rglob("*") if p.is_file()}  # whole tree
+    whole = {str(p.relative_to(new)) for p in new.rglob("*") if p.is_file()}
+    assert {f.path for f in from_dir.files} == whole and m.tree == tree_digest(from_dir.files)
+    assert set(m.file_map) == (whole if delta_format == 1 else set(from_dir.carried))
     with tarfile.open(tmp_path / "d1.tar.gz") as tar:
         assert sorted(n for n in tar.getnames() if n.startswith("site/")) == sorted("site/" + p for p in from_dir.carried)
+        sums = tar.extractfile("SHA256SUMS").read().decode()
+    assert [line.split("  ", 1)[1] for line in sums.splitlines()] == sorted(m.file_map)
+
+
+def test_a_format_2_delta_is_no_base_but_its_tree_listing_is(tmp_path, key):
+    s1 = write_site(tmp_path / "s1", sequence=1)
+    s2 = write_site(tmp_path / "s2", sequence=2)
+    (s2 / "index.html").write_bytes(b"2")
+    s3 = write_site(tmp_path / "s3", sequence=3)
+    (s3 / "index.html").write_bytes(b"3")
+    build_package(s1, key=key, sequence=1, out=tmp_path / "p1.tar.gz")
+    d2 = build_package(s2, key=key, sequence=2, base=tmp_path / "p1.tar.gz", out=tmp_path / "p2.tar.gz")
+    with pytest.raises(InputError, match="lists only its changes"):
+        build_package(s3, key=key, sequence=3, base=tmp_path / "p2.tar.gz", out=tmp_path / "p3.tar.gz")
+    listing = tmp_path / f"{d2.manifest.tree}.list"
+    d2.write_tree(listing)
+    d3 = build_package(s3, key=key, sequence=3, base=listing, base_sequence=2, out=tmp_path / "p3.tar.gz")
+    assert d3.manifest.base_tree == d2.manifest.tree and d3.carried == ("index.html", "json/main.json")
+    listing.write_bytes(listing.read_bytes().replace(b" index.html\n", b" index.htm\n"))
+    with pytest.raises(InputError, match="not the tree its name says"):
+        build_package(s3, key=key, sequence=3, base=listing, base_sequence=2, out=tmp_path / "p3.tar.gz")
 
 
 def test_delta_base_sequence_needs_a_source(tmp_path, key):

@@ -34,7 +34,7 @@ def test_roundtrip_is_canonical(key):
 
 
 @pytest.mark.parametrize("mutate, reason, words", [
-    (lambda d: d.update(format="pregon-package/2"), "unknown-format", "pregon-package/2"),
+    (lambda d: d.update(format="pregon-package/3"), "unknown-format", "pregon-package/3"),
     (lambda d: d.pop("format"), "bad-manifest", "format"),
     (lambda d: d.update(surprise=1), "bad-manifest", "surprise"),
     (lambda d: d.pop("expires"), "bad-manifest", "expires"),

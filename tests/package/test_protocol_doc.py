@@ -29,7 +29,7 @@ def worked_example() -> str:
 
 @pytest.fixture
 def world(tmp_path, key):
-    for tool in ("bash", "tar", "sha256sum", "minisign"):
+    for tool in ("bash", "tar", "sha256sum", "minisign", "jq"):
         require_tool(tool)
     (tmp_path / "check.sh").write_text(worked_example())
     write_keypair(tmp_path / "keys", key)
@@ -41,8 +41,10 @@ def world(tmp_path, key):
     (s2 / "index.html").write_bytes(b"<p>corte 2</p>")
     (s2 / "secciones/0002.html").unlink()
     (s2 / "nueva seccion.html").write_bytes(b"<p>nueva</p>")
+    (s2 / "secciones/0001.html").write_bytes(b"<p>1 bis</p>")  # sorts after "nueva seccion.html"
     build_package(s1, key=key, sequence=1, out=tmp_path / "full1.tar.gz")
     build_package(s2, key=key, sequence=2, base=s1, out=tmp_path / "delta2.tar.gz")
+    build_package(s2, key=key, sequence=2, base=s1, out=tmp_path / "delta2-format1.tar.gz", delta_format=1)
     build_notice(key=key, sequence=3, election="MOR-2024", notice_type="maintenance", message="Mantenimiento",
                  created=now, out=tmp_path / "notice3.tar.gz")
     (tmp_path / "state").mkdir()
@@ -57,18 +59,20 @@ def check(world, pkg, out, current=None):
     return subprocess.run(["bash", str(world / "check.sh")], env=env, capture_output=True, text=True, cwd=world)
 
 
-def test_worked_example_applies_full_delta_notice(world):
+@pytest.mark.parametrize("delta", ["delta2.tar.gz", "delta2-format1.tar.gz"])
+def test_worked_example_applies_full_delta_notice(world, delta):
     r = check(world, "full1.tar.gz", "rel1")
     assert r.returncode == 0, r.stderr
     assert read_tree(world / "rel1") == read_tree(world / "s1")
-    r = check(world, "delta2.tar.gz", "rel2", current="rel1")
+    r = check(world, delta, "rel2", current="rel1")
     assert r.returncode == 0, r.stderr
+    assert ("pregon-package/2" in r.stdout) == (delta == "delta2.tar.gz")
     assert read_tree(world / "rel2") == read_tree(world / "s2")
     assert read_tree(world / "rel1") == read_tree(world / "s1")  # the live release was not written through
     assert os.stat(world / "rel2/css/prep.css").st_ino == os.stat(world / "rel1/css/prep.css").st_ino
     r = check(world, "notice3.tar.gz", "unused")
     assert r.returncode == 0 and "Mantenimiento" in r.stdout
-    r = check(world, "delta2.tar.gz", "rel3", current="rel2")
+    r = check(world, delta, "rel3", current="rel2")
     assert r.returncode == 1 and "replay" in r.stderr
 
 
@@ -98,6 +102,20 @@ def test_worked_example_refuses_damage(world, damage, words):
     r = check(world, "bad.tar.gz", "rel")
     assert r.returncode != 0 and words in r.stderr, r.stderr
     assert not (world / "state/sequence").exists()
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda n, d: d.replace(b"1 bis", b"1 mal") if n == "site/secciones/0001.html" else d, "differs"),
+    # a changed list: the new file's line dropped, so the tree would keep the old one
+    (lambda n, d: b"".join(line for line in d.splitlines(keepends=True) if not line.endswith(b"0001.html\n"))
+     if n == "SHA256SUMS" else d, "not the signed one"),
+])
+def test_worked_example_refuses_a_damaged_format_2_delta(world, change, words):
+    assert check(world, "full1.tar.gz", "rel1").returncode == 0
+    _rewrite(world / "delta2.tar.gz", world / "bad.tar.gz", change)
+    r = check(world, "bad.tar.gz", "rel2", current="rel1")
+    assert r.returncode != 0 and words in r.stderr, r.stderr
+    assert (world / "state/sequence").read_text().strip() == "1"
 
 
 def test_worked_example_refuses_a_symlink_member(world, key):

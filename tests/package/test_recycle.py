@@ -29,14 +29,14 @@ def _night(tmp: Path, key, sites: list[dict[str, bytes]]):
     """Packages of consecutive cortes (a full one, then deltas), and the releases of all but the last applied
     one after another, as a receiver would have them: [(package, release, state_dir, manifest)]."""
     out = []
-    prev_pkg = None
+    prev_site = None
     state_dir = tmp / "state"
     for i, files in enumerate(sites, start=1):
         site = write_site(tmp / f"site{i}", files, sequence=i)
         pkg = tmp / f"p{i}.tar.gz"
-        built = build_package(site, key=key, sequence=i, out=pkg, base=prev_pkg)
+        built = build_package(site, key=key, sequence=i, out=pkg, base=prev_site, base_sequence=i - 1)
         out.append((pkg, tmp / f"r{i}", built.manifest))
-        prev_pkg = pkg
+        prev_site = site
     for i, (pkg, rel, _m) in enumerate(out[:-1]):
         state = load_state(state_dir) if i else None
         prev = out[i - 1][1] if i else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import stat
 from datetime import timedelta
@@ -231,28 +233,59 @@ def test_state_round_trip_and_damage(two_cortes, key):
     v = verify_package(root / "full1.tar.gz", trusted_keys=[key.public], now=NOW)
     committed = commit_state(root / "state", v)
     loaded = load_state(root / "state")
-    assert loaded == committed and loaded.files == v.manifest.file_map and loaded.manifest_bytes == v.manifest_bytes
+    assert loaded == committed and loaded.files == v.manifest.file_map
+    assert loaded.manifest == hashlib.sha256(v.manifest_bytes).hexdigest()
     assert loaded.expires == v.manifest.expires
     (root / "state/state.json").write_text("{ damaged")
     with pytest.raises(InputError, match="damaged trusted state"):
         load_state(root / "state")
     commit_state(root / "state2", v)
-    for p in (root / "state2/manifests").iterdir():
-        p.write_bytes(b"{}")
-    with pytest.raises(InputError, match="digest"):
+    (tree,) = (root / "state2/trees").iterdir()
+    lines = tree.read_bytes().splitlines(keepends=True)
+    tree.write_bytes(b"".join(lines[1:]))  # a file gone from the base: the next delta would lose it
+    with pytest.raises(InputError, match="is not tree"):
+        load_state(root / "state2")
+    tree.write_bytes(b"not a tree\n")
+    with pytest.raises(InputError, match="damaged trusted state"):
         load_state(root / "state2")
 
 
-def test_commit_keeps_the_current_and_previous_manifest_only(two_cortes, key):
+def test_commit_keeps_the_current_and_previous_tree_only(two_cortes, key):
     root = two_cortes
     v1 = _apply(root, key, "full1.tar.gz", "rel1", root / "state")
     v2 = _apply(root, key, "delta2.tar.gz", "rel2", root / "state", previous=root / "rel1")
-    kept = {p.read_bytes() for p in (root / "state/manifests").iterdir()}
-    assert kept == {v1.manifest_bytes, v2.manifest_bytes}
+    kept = {p.name for p in (root / "state/trees").iterdir()}
+    assert kept == {f"{v1.tree}.list", f"{v2.tree}.list"}
     build_package(root / "s1", key=key, sequence=3, out=root / "full3.tar.gz")
     v3 = _apply(root, key, "full3.tar.gz", "rel3", root / "state")
-    assert {p.read_bytes() for p in (root / "state/manifests").iterdir()} == {v2.manifest_bytes, v3.manifest_bytes}
+    # s1 again: the same tree as v1
+    assert {p.name for p in (root / "state/trees").iterdir()} == {f"{v2.tree}.list", f"{v3.tree}.list"}
     assert not [p for p in (root / "state").rglob("*") if ".tmp" in p.name]
+
+
+def test_a_state_of_format_1_is_read_and_upgraded(two_cortes, key):
+    """A difusor upgraded mid-election keeps its state: pregon-state/1 kept the manifest, not the tree."""
+    root = two_cortes
+    v1 = verify_package(root / "full1.tar.gz", trusted_keys=[key.public], now=NOW)
+    d = root / "state"
+    d.mkdir()
+    digest = hashlib.sha256(v1.manifest_bytes).hexdigest()
+    (d / "manifests").mkdir()
+    (d / "manifests" / f"{digest}.json").write_bytes(v1.manifest_bytes)
+    obj = {**EMPTY_STATE.after(v1).to_json(), "format": "pregon-state/1"}
+    (d / "state.json").write_text(json.dumps(obj))
+    old = load_state(d)
+    assert old.tree == v1.tree and old.files == v1.files and old.manifest == digest
+    v2 = verify_package(root / "delta2.tar.gz", trusted_keys=[key.public], state=old, now=NOW)
+    commit_state(d, v2)
+    assert json.loads((d / "state.json").read_bytes())["format"] == "pregon-state/2"
+    assert load_state(d).files == v2.files
+    assert (d / "manifests").is_dir()  # a reader that loaded the /1 state.json may still want it
+    (d / "manifests" / f"{digest}.json").write_bytes(b"{}")  # and /2 no longer reads it
+    assert load_state(d).files == v2.files
+    build_package(root / "s1", key=key, sequence=3, out=root / "full3.tar.gz")
+    commit_state(d, verify_package(root / "full3.tar.gz", trusted_keys=[key.public], state=load_state(d), now=NOW))
+    assert not (d / "manifests").exists()
 
 
 def test_missing_package_file_is_an_input_error(tmp_path, key):

@@ -97,18 +97,19 @@ def _common_build_options(f):
     return f
 
 
-def _report_built(out: Path, manifest, carried: int, as_json: bool) -> None:
+def _report_built(out: Path, manifest, carried: int, as_json: bool, files: int = 0) -> None:
     size = out.stat().st_size
     from ..durable import sha256_file
 
     digest = sha256_file(out)[1]
-    _emit(as_json, {"package": str(out), "kind": manifest.kind, "election": manifest.election,
-                    "sequence": manifest.sequence, "tree": manifest.tree, "files": len(manifest.files),
+    _emit(as_json, {"package": str(out), "kind": manifest.kind, "format": manifest.format,
+                    "election": manifest.election, "sequence": manifest.sequence, "tree": manifest.tree,
+                    "files": files,
                     "carried": carried, "removed": len(manifest.removed), "bytes": size, "sha256": digest,
                     "key_id": manifest.key_id, "not_before": manifest.not_before.isoformat(),
                     "expires": manifest.expires.isoformat()},
           [f"built {out}: {manifest.kind}, election {manifest.election}, sequence {manifest.sequence}, "
-           + (f"{len(manifest.files)} files ({carried} carried, {len(manifest.removed)} removed), "
+           + (f"{files} files ({carried} carried, {len(manifest.removed)} removed), "
               if manifest.kind != "notice" else "") + f"{size} bytes",
            f"tree {manifest.tree}" if manifest.tree else f"notice ({manifest.notice.type}): {manifest.notice.message}",
            f"package sha256 {digest}; key {manifest.key_id}; "
@@ -119,7 +120,8 @@ def _report_built(out: Path, manifest, carried: int, as_json: bool) -> None:
 @click.argument("site", type=click.Path(file_okay=False, path_type=Path))
 @_common_build_options
 @click.option("--base", type=click.Path(exists=True, path_type=Path),
-              help="Build a delta against this earlier site directory, or against the earlier package file.")
+              help="Build a delta against this earlier site directory, the earlier package file, or its tree "
+                   "listing (.list, from --tree-out; give --base-sequence with it).")
 @click.option("--base-sequence", type=click.IntRange(min=0),
               help="Sequence of the base package (default: the base package's own, or the base site's "
                    "corte.secuencia).")
@@ -132,8 +134,13 @@ def _report_built(out: Path, manifest, carried: int, as_json: bool) -> None:
 @click.option("--digest-cache", type=click.Path(dir_okay=False, path_type=Path),
               help="File remembering each file's SHA-256 by inode and stat, outside SITE: files unchanged since "
                    "the last build (hard-linked across by the incremental render) are not read again.")
+@click.option("--delta-format", type=click.IntRange(1, 2), default=2, show_default=True,
+              help="2: a delta's manifest lists only what changed (docs/protocol.md 3.5); 1: the whole tree, for "
+                   "difusores whose verifier knows only pregon-package/1. Full packages are the same in both.")
+@click.option("--tree-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the resulting tree's listing here: the next delta's --base, nothing hashed again.")
 def build(site, keydir, sequence, out, issuer, not_before, expires, ttl, announce_key, revoke_key, as_json,
-          base, base_sequence, election_id, instant, corte_sequence, created, digest_cache):
+          base, base_sequence, election_id, instant, corte_sequence, created, digest_cache, delta_format, tree_out):
     """Build a full package of SITE, or a delta with --base. Same inputs, same bytes."""
     add, revoke = _rotation(announce_key, revoke_key)
     built = build_package(
@@ -141,8 +148,11 @@ def build(site, keydir, sequence, out, issuer, not_before, expires, ttl, announc
         base_sequence=base_sequence, election=election_id, instant=_time(instant, "--instant"),
         corte_sequence=corte_sequence, issuer=issuer, created=_time(created, "--created"),
         not_before=_time(not_before, "--not-before"), expires=_time(expires, "--expires"),
-        ttl=parse_ttl(ttl) if ttl else DEFAULT_TTL, add_keys=add, revoke_keys=revoke, digest_cache=digest_cache)
-    _report_built(out, built.manifest, len(built.carried), as_json)
+        ttl=parse_ttl(ttl) if ttl else DEFAULT_TTL, add_keys=add, revoke_keys=revoke, digest_cache=digest_cache,
+        delta_format=delta_format)
+    if tree_out is not None:
+        built.write_tree(tree_out)
+    _report_built(out, built.manifest, len(built.carried), as_json, len(built.files))
 
 
 @package.command()
@@ -229,7 +239,7 @@ def verify(file, keys, state_dir, commit, staging, previous, no_sync, now_text, 
            "staged": str(staging) if staging is not None else None, "committed": bool(commit)}
     lines = [f"ok: {m.kind} package, election {m.election}, sequence {m.sequence}, signed by {verified.signer.key_id}"]
     if m.kind != "notice":
-        lines.append(f"tree {m.tree}: {len(m.files)} files, {len(verified.carried)} carried, "
+        lines.append(f"tree {m.tree}: {len(verified.files)} files, {len(verified.carried)} carried, "
                      f"{len(verified.reused)} kept from the base, {len(m.removed)} removed")
     else:
         lines.append(f"notice ({m.notice.type}): {m.notice.message}")

@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..durable import atomic_write, fsync_dir, swap_symlink
+from ..package import treelist
 from ..package.manifest import FileEntry, tree_digest
 
 STAGING_PREFIX = ".staging-"
@@ -103,8 +104,7 @@ def save_tree(cfg, name: str, files) -> None:
     """The tree of release `name`, beside it: what makes it recyclable (durable; rewritten whole)."""
     d = cfg.releases / TREES
     d.mkdir(exist_ok=True)
-    body = "".join(f"{f.sha256} {f.size} {f.path}\n" for f in files)
-    atomic_write(d / f"{name}.gz", gzip.compress(body.encode("utf-8"), compresslevel=1, mtime=0), sync_dir=False)
+    atomic_write(d / f"{name}.gz", gzip.compress(treelist.encode(files), compresslevel=1, mtime=0), sync_dir=False)
 
 
 def forget_tree(cfg, name: str) -> None:
@@ -117,16 +117,12 @@ def load_tree(cfg, name: str) -> dict[str, FileEntry] | None:
     if m is None:
         return None
     try:
-        text = gzip.decompress((cfg.releases / TREES / f"{name}.gz").read_bytes()).decode("utf-8")
-        files = []
-        for line in text.splitlines():
-            sha, size, path = line.split(" ", 2)
-            files.append(FileEntry(path, int(size), sha))
+        files = treelist.decode(gzip.decompress((cfg.releases / TREES / f"{name}.gz").read_bytes()))
     except (OSError, EOFError, ValueError, UnicodeDecodeError):
         return None
-    if tree_digest(files)[:16] != m.group(2):
+    if tree_digest(files.values())[:16] != m.group(2):
         return None
-    return {f.path: f for f in files}
+    return files
 
 
 def recyclable(cfg, exclude: set[str]) -> str | None:

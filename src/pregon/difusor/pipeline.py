@@ -21,6 +21,7 @@ inbox), verdicts.py (the record of each decision), publication.py (what `current
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import shutil
 from datetime import datetime
@@ -364,7 +365,7 @@ class Receiver:
         self._journal_accepted(base, m, release, target, activated, latency)
         if release is not None and self.cfg.recycle:  # after going live: not on the way to the public
             try:
-                layout.save_tree(self.cfg, release, m.files)
+                layout.save_tree(self.cfg, release, verified.files.values())
             except OSError:  # only the next delta's speed depends on it
                 pass
         if activated:
@@ -554,4 +555,4 @@ def _state_holds(state: TrustedState, m: Manifest, mbytes: bytes) -> bool:
         return False
     if m.kind == "notice":
         return state.notice_sequence == m.sequence
-    return mbytes == state.manifest_bytes
+    return hashlib.sha256(mbytes).hexdigest() == state.manifest

@@ -24,6 +24,8 @@ end_when_captured = false             # Durango: the last corte comes earlier, a
                                       # recovery exhausted (`pregon instituto recovery-exhausted`)
 cadence_minutes = 15                  # 15 (IMPEPAC, Durango) or 20 (IEEM, IEM)
 full_every = 8                        # a full package at the start and every K cuts, deltas between
+delta_format = 2                      # 2: a delta's manifest lists only the changes (docs/protocol.md 3.5);
+                                      # 1 while a difusor runs a verifier that knows only pregon-package/1
 cut_retries = 3                       # a failed cut is retried this many times (journaled), then journaled failed
 cut_retry_seconds = 20
 ttl_hours = 48                        # package expiry after the corte instant
@@ -88,6 +90,7 @@ SCHEMA = {
     "instituto": _NAMES,
     "profile": {"id": S(nonempty=True)},
     "schedule": {"start": T, "end": T, "final_cut": B, "cadence_minutes": N(0.001, 24 * 60), "full_every": I(1, 10_000),
+                 "delta_format": I(1, 2),
                  "cut_retries": I(0, 100), "cut_retry_seconds": N(0, 86_400), "ttl_hours": N(0.01, 24 * 365),
                  "end_when_captured": B},
     "calendar": {"registration_until": D, "infrastructure_ready": D, "list_published": D, "drills": LD,
@@ -162,6 +165,7 @@ class Config:
     calendar: dict = field(default_factory=dict)  # [calendar]: the call's dates, datetime.date each
     cadence: timedelta = timedelta(minutes=15)
     full_every: int = 8
+    delta_format: int = 2  # package/build.py DELTA_FORMATS
     cut_retries: int = 3
     cut_retry_seconds: float = 20.0
     ttl: timedelta = timedelta(hours=48)
@@ -265,6 +269,7 @@ def config_from_dict(data: dict, *, base: Path, source: Path | None = None) -> C
         site_url=i.get("site_url"),
         cadence=timedelta(minutes=_num(s, "cadence_minutes", 15, ws, minimum=0.001, maximum=24 * 60)),
         full_every=_num(s, "full_every", 8, ws, kind=int, minimum=1),
+        delta_format=_num(s, "delta_format", 2, ws, kind=int, minimum=1, maximum=2),
         cut_retries=_num(s, "cut_retries", 3, ws, kind=int, maximum=100),
         cut_retry_seconds=_num(s, "cut_retry_seconds", 20.0, ws),
         ttl=timedelta(hours=_num(s, "ttl_hours", 48, ws, minimum=0.01)),

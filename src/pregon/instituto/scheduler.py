@@ -192,7 +192,8 @@ class Scheduler:
                                   instant=instant, corte_sequence=k,
                                   base=None if full else self._base(prev_site),
                                   base_sequence=None if full else int(self.state["sequence"]), ttl=cfg.ttl,
-                                  digest_cache=cfg.work / "digests.gz")
+                                  digest_cache=cfg.work / "digests.gz", delta_format=cfg.delta_format)
+            tree_list = self._keep_tree(built)
             t3 = time.perf_counter()
             # the package's time is its corte's: a copy renamed into a difusor's inbox then has a change time
             # past its modification time, which tells the receiver it is whole (difusor/inbox.py)
@@ -207,13 +208,13 @@ class Scheduler:
             self._discard(out, site)
             raise
         self.state.update(cut=k, sequence=seq, site=str(site), instant=instant.isoformat(), election=election,
-                          package=str(out))
+                          package=str(out), tree_list=str(tree_list))
         if full:
             self.state.update(full_cut=k, full_requests=requests)
         self.settle()
         extra = {name: (round(v, 3) if isinstance(v, float) else v) for name, v in timings.items()}
         self.journal("cut", cut=k, instant=instant.isoformat(), final=final, sequence=seq, kind=kind,
-                     bytes=size, files=len(built.manifest.files), carried=len(built.carried),
+                     bytes=size, files=len(built.files), carried=len(built.carried),
                      package_s=round(t3 - t2, 3), **extra)
         return rec
 
@@ -355,10 +356,23 @@ class Scheduler:
                                              f"published corte {last}")
 
     def _base(self, prev_site: Path) -> Path:
-        """The base of a delta: the previous cut's package (its manifest lists the tree, so nothing is
-        hashed again), or its site directory when that package is gone."""
-        p = self.state.get("package")
+        """The base of a delta: the previous cut's tree listing (work/trees/<tree>.list, checked against its
+        name: nothing is hashed again), or its site directory when the listing is gone."""
+        p = self.state.get("tree_list")
         return Path(p) if p and Path(p).is_file() else prev_site
+
+    def _keep_tree(self, built) -> Path:
+        """The tree of the package just built, the next delta's base; listings of older cuts go (one record
+        of a published package is enough for nobody but the next delta)."""
+        d = self.cfg.work / "trees"
+        d.mkdir(exist_ok=True)
+        path = d / f"{built.manifest.tree}.list"
+        built.write_tree(path)
+        keep = {path.name, Path(self.state.get("tree_list") or "").name}
+        for old in d.iterdir():
+            if old.name not in keep:
+                old.unlink(missing_ok=True)
+        return path
 
     def _swap_official(self, site: Path) -> None:
         link = self.cfg.work / "official"

@@ -28,11 +28,14 @@ from ..durable import atomic_file
 from . import digestcache
 from .keys import PublicKey, SecretKey
 from .limits import DEFAULT_LIMITS, Limits
-from .manifest import (MANIFEST_NAME, NOTICE_TYPES, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME, FileEntry,
-                       KeyChanges, Manifest, Notice, parse_manifest, tree_digest)
+from . import treelist
+from .manifest import (FORMAT, FORMAT_2, MANIFEST_NAME, NOTICE_TYPES, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME,
+                       FileEntry, KeyChanges, Manifest, Notice, parse_manifest, tree_digest)
 from .paths import find_collision, path_problem
 
 DEFAULT_TTL = timedelta(hours=48)
+DELTA_FORMATS = {1: FORMAT, 2: FORMAT_2}
+DEFAULT_DELTA_FORMAT = 2
 GZIP_LEVEL = 6
 MAIN_JSON = "json/main.json"
 _TTL_RE = re.compile(r"(\d+)([smhd])")
@@ -206,7 +209,18 @@ def _times(created: datetime, not_before: datetime | None, expires: datetime | N
 
 
 def _base_tree(base: Path, base_sequence: int | None, limits: Limits) -> tuple[tuple[FileEntry, ...], int]:
-    """The base of a delta: a site directory, or the earlier package itself (no re-hashing needed)."""
+    """The base of a delta: a site directory, the earlier package itself, or its tree listing (`--tree-out`):
+    the last two need no re-hashing."""
+    if base.is_file() and base.suffix == TREE_SUFFIX:
+        try:
+            files = treelist.decode(base.read_bytes())
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"{base}: not a tree listing ({exc}); give the base site or package instead") from None
+        if _HEX64.fullmatch(base.stem) and tree_digest(files.values()) != base.stem:
+            raise InputError(f"{base}: not the tree its name says (damaged?); give the base site instead")
+        if base_sequence is None:
+            raise InputError(f"{base}: a tree listing does not say its package's sequence; pass --base-sequence")
+        return tuple(files.values()), base_sequence
     if base.is_file():
         from .verify import read_unverified
 
@@ -216,6 +230,9 @@ def _base_tree(base: Path, base_sequence: int | None, limits: Limits) -> tuple[t
             raise InputError(f"{base}: not a readable package: {exc.detail}") from None
         if m.kind == "notice":
             raise InputError(f"{base}: a notice package has no tree to build a delta on")
+        if m.lists_changes:
+            raise InputError(f"{base}: a format-2 delta lists only its changes, not its tree; give its tree "
+                             f"listing ({TREE_SUFFIX}, written by --tree-out) or the base site instead")
         return m.files, base_sequence if base_sequence is not None else m.sequence
     files = scan_site(base, limits)
     if base_sequence is None:
@@ -225,11 +242,21 @@ def _base_tree(base: Path, base_sequence: int | None, limits: Limits) -> tuple[t
     return files, base_sequence
 
 
+TREE_SUFFIX = ".list"  # a listing named <tree digest>.list is checked against its name when read
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
 @dataclass(frozen=True)
 class Built:
     manifest: Manifest
     carried: tuple[str, ...]  # tree paths whose bytes travel in the archive
     path: Path
+    files: tuple[FileEntry, ...] = ()  # the resulting tree (a format-2 delta's manifest lists only changes)
+
+    def write_tree(self, out: str | os.PathLike) -> None:
+        """The resulting tree as a listing (package/treelist.py): the base of the next delta, unhashed."""
+        with atomic_file(Path(out)) as f:
+            f.write(treelist.encode(self.files))
 
 
 def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out: str | os.PathLike,
@@ -238,12 +265,18 @@ def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out
                   issuer: str | None = None, created: datetime | None = None, not_before: datetime | None = None,
                   expires: datetime | None = None, ttl: timedelta = DEFAULT_TTL,
                   add_keys: Sequence[PublicKey] = (), revoke_keys: Sequence[str] = (),
-                  limits: Limits = DEFAULT_LIMITS, digest_cache: str | os.PathLike | None = None) -> Built:
-    """A full package of `site`, or a delta against `base` (a site directory or the earlier package).
+                  limits: Limits = DEFAULT_LIMITS, digest_cache: str | os.PathLike | None = None,
+                  delta_format: int = DEFAULT_DELTA_FORMAT) -> Built:
+    """A full package of `site`, or a delta against `base` (a site directory, the earlier package or its tree
+    listing).
 
     Options override what json/main.json says; the creation time defaults to the corte instant.
     `digest_cache`: see `scan_site` (what makes a delta of a hard-linked site cost what changed).
+    `delta_format`: 2 lists only the changes in a delta's manifest (docs/protocol.md 3.5); 1 lists the whole
+    tree, for difusores whose verifier predates format 2. Full packages are written in format 1 either way.
     """
+    if delta_format not in DELTA_FORMATS:
+        raise InputError(f"delta format {delta_format}: expected one of {', '.join(map(str, DELTA_FORMATS))}")
     site = Path(site)
     # a site that is not pregon's (an institute's own system) may say anything in its main.json: when the
     # caller states every part of the identity, the site is not asked
@@ -270,12 +303,16 @@ def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out
         base_files, base_seq = _base_tree(Path(base), base_sequence, limits)
         old = {f.path: f for f in base_files}
         new = {f.path for f in files}
-        manifest = Manifest(kind="delta", base_sequence=base_seq, base_tree=tree_digest(base_files),
-                            removed=tuple(sorted(p for p in old if p not in new)), **common)
-        carried = [f.path for f in files if old.get(f.path) != f]
+        changed = tuple(f for f in files if old.get(f.path) != f)
+        delta = dict(kind="delta", base_sequence=base_seq, base_tree=tree_digest(base_files),
+                     removed=tuple(sorted(p for p in old if p not in new)))
+        if delta_format == 2:
+            common.update(files=changed, format=FORMAT_2, _tree=tree_digest(files))
+        manifest = Manifest(**delta, **common)
+        carried = [f.path for f in changed]
     manifest, signature = _finish(manifest, key, limits)
     write_archive(out, manifest, signature, site, carried)
-    return Built(manifest, tuple(carried), Path(out))
+    return Built(manifest, tuple(carried), Path(out), files)
 
 
 def build_notice(*, key: SecretKey, sequence: int, election: str, notice_type: str, message: str,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -24,6 +25,11 @@ from .limits import DEFAULT_LIMITS, Limits
 from .paths import find_collision, path_problem
 
 FORMAT = "pregon-package/1"
+# format 2 changes one thing: a delta's `files` lists only what is new or changed (docs/protocol.md 3.5), so a
+# delta's manifest costs what changed. Full packages and notices are the same in both; the builder writes them
+# as format 1, which every verifier reads.
+FORMAT_2 = "pregon-package/2"
+FORMATS = (FORMAT, FORMAT_2)
 KINDS = ("full", "delta", "notice")
 NOTICE_TYPES = ("suspension", "not-official", "maintenance", "withdrawal", "message", "clear")
 
@@ -86,6 +92,23 @@ def tree_digest(files) -> str:
     return hashlib.sha256(render_sums(files)).hexdigest()
 
 
+def apply_changes(base: Mapping[str, FileEntry], changes: Iterable[FileEntry],
+                  removed: Iterable[str]) -> dict[str, FileEntry]:
+    """The tree a delta leads to: `base` without `removed`, with `changes` added or replacing, sorted by path.
+    (Both inputs are sorted, so the sort merges two runs: linear, not n log n.)"""
+    changes = list(changes)
+    drop = set(removed)
+    drop.update(f.path for f in changes)
+    entries = [e for p, e in base.items() if p not in drop]
+    entries += changes
+    entries.sort(key=_path)
+    return {e.path: e for e in entries}
+
+
+def _path(e: FileEntry) -> str:
+    return e.path
+
+
 @dataclass(frozen=True)
 class Manifest:
     issuer: str
@@ -107,11 +130,18 @@ class Manifest:
     format: str = FORMAT
     _tree: str | None = field(default=None, repr=False, compare=False)
 
+    @property
+    def lists_changes(self) -> bool:
+        """A format-2 delta: `files` holds the new and changed entries, not the resulting tree."""
+        return self.kind == "delta" and self.format == FORMAT_2
+
     @cached_property
     def tree(self) -> str | None:
         """Digest of the resulting tree (None for a notice, which leaves the tree as it is)."""
         if self.kind == "notice":
             return None
+        if self.lists_changes and self._tree is None:
+            raise ValueError("a format-2 delta states its tree; it cannot be computed from the changes alone")
         return self._tree or tree_digest(self.files)
 
     @cached_property
@@ -119,6 +149,7 @@ class Manifest:
         return {f.path: f for f in self.files}
 
     def sha256sums(self) -> bytes:
+        """The SHA256SUMS member: of the whole tree, or (format-2 delta) of the files it carries."""
         return render_sums(self.files)
 
     def trusted_comment(self) -> str:
@@ -310,17 +341,18 @@ def parse_manifest(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Manifest:
     """Bytes of manifest.json to a Manifest, or PackageRefused (bad-manifest, unknown-format, ...)."""
     obj = _decode(data)
     m = _Fields(obj, "")
-    m.str("format")
+    fmt = m.str("format")
     kind = m.str("kind", max_len=16)
     if kind not in KINDS:
         raise _bad(f"field kind must be one of {', '.join(KINDS)}, not {show(kind)}")
     args = _header(m, kind)
+    args["format"] = fmt
     if kind == "notice":
         m.absent("corte", "tree", "files", "base", "removed")
         args["notice"] = _notice(m.obj_("notice"))
     else:
         m.absent("notice")
-        args.update(_tree(m, kind, args["sequence"], limits))
+        args.update(_tree(m, kind, args["sequence"], limits, changes_only=kind == "delta" and fmt == FORMAT_2))
     k = m.obj_("keys", required=False)
     if k is not None:
         args["keys"] = _key_changes(k)
@@ -346,8 +378,9 @@ def _decode(data: bytes) -> dict:
     fmt = obj.get("format")
     if not isinstance(fmt, str):
         raise _bad("missing field format")
-    if fmt != FORMAT:
-        raise PackageRefused("unknown-format", f"manifest format {show(fmt)}; this verifier knows {FORMAT}")
+    if fmt not in FORMATS:
+        raise PackageRefused("unknown-format", f"manifest format {show(fmt)}; this verifier knows "
+                             f"{' and '.join(FORMATS)}")
     return obj
 
 
@@ -382,8 +415,12 @@ def _notice(n: _Fields) -> Notice:
     return Notice(ntype, message, tuple(to))
 
 
-def _tree(m: _Fields, kind: str, sequence: int, limits: Limits) -> dict:
-    """A full or delta package's corte, files and tree digest (and a delta's base and removals)."""
+def _tree(m: _Fields, kind: str, sequence: int, limits: Limits, changes_only: bool) -> dict:
+    """A full or delta package's corte, files and tree digest (and a delta's base and removals).
+
+    `changes_only` (a format-2 delta): the tree digest covers the base tree with the changes applied, which
+    only the verifier's trusted state can rebuild; check_policy checks it there, and the whole tree's limits
+    and name collisions with it."""
     args = {}
     c = m.obj_("corte")
     args["corte_sequence"] = c.int("sequence")
@@ -392,7 +429,7 @@ def _tree(m: _Fields, kind: str, sequence: int, limits: Limits) -> dict:
     files = _parse_files(m.list("files"), limits)
     args["files"] = files
     tree = m.str("tree", pattern=_HEX64_RE)
-    if tree != tree_digest(files):
+    if not changes_only and tree != tree_digest(files):
         raise _bad("field tree is not the SHA-256 of the files' SHA256SUMS")
     args["_tree"] = tree
     if kind == "delta":

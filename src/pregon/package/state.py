@@ -7,8 +7,12 @@ any old package again.
 
 On disk (STATE/):
   state.json                 the small record below
-  manifests/<sha256>.json    the manifest that produced the current tree, named by its digest (a delta's base)
+  trees/<tree>.list          the current tree (package/treelist.py), named by its digest: a delta's base. Kept as
+                             a tree, not as the manifest that made it, since a format-2 delta lists only changes
   .lock                      flock(2) for commits
+
+A state written as `pregon-state/1` (before format-2 deltas) kept `manifests/<sha256>.json` instead; it is read
+as it is and written as `pregon-state/2` at the next commit.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -29,14 +34,17 @@ from .errors import PackageRefused
 from ..durable import atomic_write, fsync_dir, locked
 from .keys import PublicKey, parse_public_key
 from .limits import Limits
-from .manifest import FileEntry, Notice, canonical_json, format_time, parse_manifest
+from . import treelist
+from .manifest import FileEntry, Notice, canonical_json, format_time, parse_manifest, tree_digest
 
 if TYPE_CHECKING:
     from .verify import Verified
 
-STATE_FORMAT = "pregon-state/1"
+STATE_FORMAT = "pregon-state/2"
+_STATE_FORMAT_1 = "pregon-state/1"
 STATE_FILE = "state.json"
-MANIFEST_DIR = "manifests"
+TREE_DIR = "trees"
+MANIFEST_DIR = "manifests"  # pregon-state/1
 _LOCK = ".lock"
 # a stored manifest was already checked against the operator's limits when it was verified
 _TRUSTED_LIMITS = Limits(max_uncompressed_bytes=1 << 62, max_file_bytes=1 << 62, max_files=1 << 62)
@@ -50,7 +58,7 @@ class TrustedState:
     tree: str | None = None
     expires: datetime | None = None  # of that package: past it, the live cut is stale (a freeze)
     files: Mapping[str, FileEntry] | None = field(default=None, compare=False, repr=False)
-    manifest_bytes: bytes | None = field(default=None, compare=False, repr=False)
+    manifest: str | None = None  # SHA-256 of the manifest that produced the tree: which package made it
     keys: tuple[PublicKey, ...] = ()  # announced by rotation, trusted besides the pinned ones
     revoked: frozenset[str] = frozenset()  # key ids never trusted again, pinned or not
     notice: Notice | None = None
@@ -71,8 +79,8 @@ class TrustedState:
         if m.kind == "notice":
             new = replace(new, notice=None if m.notice.type == "clear" else m.notice, notice_sequence=m.sequence)
         else:
-            new = replace(new, tree_sequence=m.sequence, tree=m.tree, expires=m.expires, files=m.file_map,
-                          manifest_bytes=verified.manifest_bytes)
+            new = replace(new, tree_sequence=m.sequence, tree=m.tree, expires=m.expires, files=verified.files,
+                          manifest=hashlib.sha256(verified.manifest_bytes).hexdigest())
         if m.keys is not None:
             revoked = new.revoked | frozenset(m.keys.revoke)
             keys = [k for k in (*new.keys, *m.keys.add) if k.key_id not in revoked]
@@ -87,7 +95,7 @@ class TrustedState:
             "tree_sequence": self.tree_sequence,
             "tree": self.tree,
             "expires": format_time(self.expires) if self.expires else None,
-            "manifest": hashlib.sha256(self.manifest_bytes).hexdigest() if self.manifest_bytes else None,
+            "manifest": self.manifest,
             "keys": [k.line for k in self.keys],
             "revoked": sorted(self.revoked),
             "notice": None if self.notice is None else {**self.notice.to_json(), "sequence": self.notice_sequence},
@@ -124,8 +132,9 @@ def load_state(state_dir: str | os.PathLike | None) -> TrustedState:
 
     try:
         obj = json.loads(raw)
-        if obj.get("format") != STATE_FORMAT:
-            raise damaged(f"format {obj.get('format')!r}")
+        fmt = obj.get("format")
+        if fmt not in (STATE_FORMAT, _STATE_FORMAT_1):
+            raise damaged(f"format {fmt!r}")
         notice = obj["notice"]
         st = TrustedState(
             election=obj["election"],
@@ -137,14 +146,17 @@ def load_state(state_dir: str | os.PathLike | None) -> TrustedState:
             revoked=frozenset(obj["revoked"]),
             notice=None if notice is None else Notice(notice["type"], notice["message"], tuple(notice.get("to", ()))),
             notice_sequence=None if notice is None else notice["sequence"],
+            manifest=obj["manifest"],
         )
-        digest = obj["manifest"]
     except InputError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise damaged(f"{type(exc).__name__}: {exc}") from None
-    if digest is None:
+    if st.tree is None:
         return st
+    if fmt == STATE_FORMAT:
+        return replace(st, files=_load_tree(d, st.tree, damaged))
+    digest = st.manifest
     mpath = d / MANIFEST_DIR / f"{digest}.json"
     try:
         mbytes = mpath.read_bytes()
@@ -158,7 +170,21 @@ def load_state(state_dir: str | os.PathLike | None) -> TrustedState:
         raise damaged(f"{mpath}: {exc.detail}") from None
     if m.tree != st.tree:
         raise damaged(f"{mpath} is not the manifest of tree {st.tree}")
-    return replace(st, files=m.file_map, manifest_bytes=mbytes)
+    return replace(st, files=m.file_map)
+
+
+def _load_tree(d: Path, tree: str, damaged) -> dict[str, FileEntry]:
+    """The current tree from trees/<tree>.list, which must be exactly that tree (it is checked by its digest)."""
+    path = d / TREE_DIR / f"{tree}.list"
+    try:
+        files = treelist.decode(path.read_bytes())
+    except OSError as exc:
+        raise damaged(f"{path}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise damaged(f"{path}: {exc}") from None
+    if tree_digest(files.values()) != tree:
+        raise damaged(f"{path} is not tree {tree}")
+    return files
 
 
 def commit_state(state_dir: str | os.PathLike, verified: "Verified") -> TrustedState:
@@ -178,21 +204,24 @@ def commit_state(state_dir: str | os.PathLike, verified: "Verified") -> TrustedS
                 "replay", f"the trusted state moved to sequence {current.sequence} since sequence "
                 f"{verified.manifest.sequence} was verified")
         new = current.after(verified)
-        mdir = d / MANIFEST_DIR
-        # keep the manifest the old state.json names too: a reader that loaded it just before the
-        # replace must still find its base listing
-        keep = {f"{hashlib.sha256(m).hexdigest()}.json" for m in (new.manifest_bytes, current.manifest_bytes) if m}
-        if new.manifest_bytes is not None:
-            mdir.mkdir(exist_ok=True, mode=0o700)
-            name = f"{hashlib.sha256(new.manifest_bytes).hexdigest()}.json"
-            if not (mdir / name).exists():
-                atomic_write(mdir / name, new.manifest_bytes, 0o600, sync_dir=False)
-                fsync_dir(mdir)
+        tdir = d / TREE_DIR
+        # keep the tree the old state.json names too: a reader that loaded it just before the replace must
+        # still find its base
+        keep = {f"{t}.list" for t in (new.tree, current.tree) if t}
+        # a pregon-state/1 directory keeps its manifests until the commit after the one that writes /2
+        was_1 = current.tree is not None and not (tdir / f"{current.tree}.list").exists()
+        if new.tree is not None and not (tdir / f"{new.tree}.list").exists():
+            tdir.mkdir(exist_ok=True, mode=0o700)
+            atomic_write(tdir / f"{new.tree}.list", treelist.encode(new.files.values()), 0o600, sync_dir=False)
+            fsync_dir(tdir)
         atomic_write(d / STATE_FILE, canonical_json(new.to_json()), 0o600, sync_dir=False)
         fsync_dir(d)
-        if mdir.is_dir():
-            for p in mdir.iterdir():
+        if tdir.is_dir():
+            for p in tdir.iterdir():
                 if p.name not in keep:
                     with contextlib.suppress(OSError):
                         p.unlink()
+        mdir = d / MANIFEST_DIR
+        if not was_1 and mdir.is_dir():
+            shutil.rmtree(mdir, ignore_errors=True)
     return new

@@ -20,7 +20,7 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,8 +30,8 @@ from .errors import PackageRefused, show
 from .keys import PublicKey, SignatureError, parse_signature
 from .limits import DEFAULT_LIMITS, Limits
 from .manifest import (MANIFEST_NAME, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME, FileEntry, Manifest, Notice,
-                       parse_manifest)
-from .paths import fold, path_problem
+                       apply_changes, parse_manifest, tree_digest)
+from .paths import find_collision, fold, path_problem
 from .state import EMPTY_STATE, TrustedState
 from .tarstream import Inflater, TarReader
 
@@ -52,6 +52,7 @@ class Verified:
     reused: tuple[str, ...]  # tree paths a delta takes unchanged from the previous release
     compressed_bytes: int
     uncompressed_bytes: int
+    files: Mapping[str, FileEntry]  # the resulting tree, path → entry, sorted (empty for a notice)
 
     @property
     def kind(self) -> str:
@@ -85,6 +86,7 @@ class Verified:
             "issuer": m.issuer,
             "sequence": m.sequence,
             "kind": m.kind,
+            "format": m.format,
             "key_id": self.signer.key_id,
             "tree": m.tree,
             "base_tree": m.base_tree,
@@ -93,7 +95,7 @@ class Verified:
             "created": m.created.isoformat(),
             "not_before": m.not_before.isoformat(),
             "expires": m.expires.isoformat(),
-            "files": len(m.files),
+            "files": len(self.files),
             "carried": len(self.carried),
             "reused": len(self.reused),
             "removed": len(m.removed),
@@ -130,9 +132,10 @@ def check_signature(manifest_bytes: bytes, signature_bytes: bytes, keys: dict[st
     raise PackageRefused("bad-signature", f"{MANIFEST_NAME} by key {sig.key_id}: {error}")
 
 
-def check_policy(manifest: Manifest, state: TrustedState, now: datetime,
-                 pinned: Iterable[PublicKey] = ()) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Whether this manifest may follow `state` at `now`; returns (carried, reused) tree paths."""
+def check_policy(manifest: Manifest, state: TrustedState, now: datetime, pinned: Iterable[PublicKey] = (),
+                 limits: Limits = DEFAULT_LIMITS) -> tuple[tuple[str, ...], tuple[str, ...], Mapping[str, FileEntry]]:
+    """Whether this manifest may follow `state` at `now`; returns (carried, reused) tree paths and the
+    resulting tree."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     if state.election is not None and manifest.election != state.election:
@@ -149,15 +152,17 @@ def check_policy(manifest: Manifest, state: TrustedState, now: datetime,
         if not remaining:
             raise PackageRefused("bad-manifest", "the key rotation would leave no trusted key")
     if manifest.kind == "notice":
-        return (), ()
+        return (), (), {}
     if manifest.kind == "full":
-        return tuple(f.path for f in manifest.files), ()
+        return tuple(f.path for f in manifest.files), (), manifest.file_map
     if state.tree is None or state.files is None:
         raise PackageRefused("base-mismatch", f"delta against tree {manifest.base_tree[:12]}…, but no tree has "
                              "been applied yet; a full package is needed")
     if manifest.base_tree != state.tree:
         raise PackageRefused("base-mismatch", f"delta against tree {manifest.base_tree[:12]}…, but the current "
                              f"tree is {state.tree[:12]}… (sequence {state.tree_sequence})")
+    if manifest.lists_changes:
+        return _changes_policy(manifest, state.files, limits)
     base, new = state.files, manifest.file_map
     removed = tuple(sorted(p for p in base if p not in new))
     if removed != manifest.removed:
@@ -165,7 +170,35 @@ def check_policy(manifest: Manifest, state: TrustedState, now: datetime,
     carried, reused = [], []
     for p, f in new.items():  # one comparison per name (a national tree: 400,000)
         (reused if base.get(p) == f else carried).append(p)
-    return tuple(carried), tuple(reused)
+    return tuple(carried), tuple(reused), new
+
+
+def _changes_policy(manifest: Manifest, base: Mapping[str, FileEntry], limits: Limits):
+    """A format-2 delta against the trusted base tree: its changes are changes, what it removes was there,
+    and the tree they make is the one it signed, within the limits and free of colliding names (checked here,
+    on the whole tree: a new name can collide with one it keeps)."""
+    for p in manifest.removed:
+        if p not in base:
+            raise PackageRefused("bad-manifest", f"field removed names {show(p)}, which the base tree lacks")
+    for f in manifest.files:
+        if base.get(f.path) == f:
+            raise PackageRefused("extra-file", f"{show(f.path)} is unchanged from the base and must not be "
+                                 "listed in a format-2 delta")
+    tree = apply_changes(base, manifest.files, manifest.removed)
+    if len(tree) > limits.max_files:
+        raise PackageRefused("bomb", f"the tree would hold {len(tree)} files, over the limit of {limits.max_files}")
+    total = sum(e.size for e in tree.values())
+    if total > limits.max_uncompressed_bytes:
+        raise PackageRefused("bomb", f"the tree would total {total} bytes, over the limit of "
+                             f"{limits.max_uncompressed_bytes}")
+    if tree_digest(tree.values()) != manifest.tree:
+        raise PackageRefused("bad-manifest", "field tree is not the base tree with the changes applied")
+    clash = find_collision(tree)
+    if clash:
+        a, b, why = clash
+        raise PackageRefused("unsafe-member", f"{show(a)} and {show(b)}: {why}")
+    changed = manifest.file_map
+    return tuple(changed), tuple(p for p in tree if p not in changed), tree
 
 
 # --- the scan ---------------------------------------------------------------------------------------------
@@ -227,22 +260,23 @@ def _scan(path: Path, *, keys: dict[str, list[PublicKey]], pinned: Iterable[Publ
             if (manifest_bytes, signature_bytes) != (verified.manifest_bytes, verified.signature_bytes):
                 raise PackageRefused("corrupt", f"{path} changed since it was verified")
             manifest, signer = verified.manifest, verified.signer
-            carried, reused = verified.carried, verified.reused
+            carried, reused, tree = verified.carried, verified.reused, verified.files
         else:
             manifest, signer = _signed_manifest(manifest_bytes, signature_bytes, keys, state, limits)
-            carried, reused = check_policy(manifest, state, now, pinned)
+            carried, reused, tree = check_policy(manifest, state, now, pinned, limits)
         if manifest.kind != "notice":
             sums = _control(reader, SUMS_NAME, "bad-layout", limits.max_manifest_bytes)
             if sums != manifest.sha256sums():
                 raise PackageRefused("hash-mismatch", f"{SUMS_NAME} does not match the manifest")
         if before_members is not None:
-            before_members(manifest, carried, reused)
-        _read_members(reader, manifest.file_map, set(carried), sink, limits)
+            before_members(manifest, tree, carried, reused)
+        _read_members(reader, tree, set(carried), sink, limits)
         if after_members is not None:
-            after_members(manifest, reused)
+            after_members(manifest, tree, reused)
         return Verified(path=Path(path), manifest=manifest, manifest_bytes=manifest_bytes,
                         signature_bytes=signature_bytes, signer=signer, state=state, carried=carried,
-                        reused=reused, compressed_bytes=inflater.compressed, uncompressed_bytes=inflater.inflated)
+                        reused=reused, compressed_bytes=inflater.compressed, uncompressed_bytes=inflater.inflated,
+                        files=tree)
 
 
 def _open_package(path: Path, limits: Limits):
@@ -410,11 +444,10 @@ class _Stager(_Sink):
             os.chmod(dst, 0o444)
         self.linked.add(rel)
 
-    def prepare(self, manifest: Manifest, carried, reused) -> None:
+    def prepare(self, manifest: Manifest, files: Mapping[str, FileEntry], carried, reused) -> None:
         """Before the members: files a full package carries unchanged are linked, not rewritten."""
         if manifest.corte_instant is not None:
             self.mtime_ns = int(manifest.corte_instant.timestamp()) * 1_000_000_000
-        files = manifest.file_map
         if self.state.files and self.previous is not None:
             for rel in carried:  # a full package: skip rewriting what did not change
                 if self.state.files.get(rel) == files[rel]:
@@ -422,9 +455,8 @@ class _Stager(_Sink):
                     if src is not None:
                         self.link(rel, src)
 
-    def complete(self, manifest: Manifest, reused) -> None:
+    def complete(self, manifest: Manifest, files: Mapping[str, FileEntry], reused) -> None:
         """After the members, all verified: what a delta keeps comes from the previous release."""
-        files = manifest.file_map
         for rel in reused:
             if rel in self.kept:  # already there (a recycled tree's)
                 continue
@@ -476,13 +508,13 @@ class _Patcher(_Stager):
         self.serial += 1
         return f"{self.tmp}{os.sep}{self.serial}"
 
-    def prepare(self, manifest: Manifest, carried, reused) -> None:
+    def prepare(self, manifest: Manifest, files: Mapping[str, FileEntry], carried, reused) -> None:
         """Before the members: the recycled tree cut down to what the new tree keeps from it. Anything else
         under it goes (files the new tree drops, files of the recycled tree that change, strays nobody listed,
         links and specials), and directories left empty; a kept file must still be a regular file of its size."""
         if manifest.corte_instant is not None:
             self.mtime_ns = int(manifest.corte_instant.timestamp()) * 1_000_000_000
-        files, old = manifest.file_map, self.recycled
+        old = self.recycled
         keep = {rel for rel, e in files.items() if old.get(rel) == e}
         self.kept = self._prune("", self.prefix.rstrip(os.sep), keep)
 
@@ -518,10 +550,10 @@ class _Patcher(_Stager):
         self._replace(tmp, rel)
         self.linked.add(rel)
 
-    def complete(self, manifest: Manifest, reused) -> None:
+    def complete(self, manifest: Manifest, files: Mapping[str, FileEntry], reused) -> None:
         """After the members: what the delta keeps and the recycled tree did not have comes from the live
         release; then the scratch directory goes."""
-        super().complete(manifest, reused)
+        super().complete(manifest, files, reused)
         os.rmdir(self.tmp)
 
     def cleanup(self) -> None:
@@ -572,11 +604,11 @@ class _Switch(_Sink):
     def end(self, handle) -> None:
         self.inner.end(handle)
 
-    def prepare(self, manifest, carried, reused) -> None:
-        self.inner.prepare(manifest, carried, reused)
+    def prepare(self, manifest, files, carried, reused) -> None:
+        self.inner.prepare(manifest, files, carried, reused)
 
-    def complete(self, manifest, reused) -> None:
-        self.inner.complete(manifest, reused)
+    def complete(self, manifest, files, reused) -> None:
+        self.inner.complete(manifest, files, reused)
 
     def cleanup(self) -> None:
         if isinstance(self.inner, _Patcher):
@@ -606,12 +638,12 @@ def verify_and_stage(path: str | os.PathLike, staging_dir: str | os.PathLike, *,
     previous = Path(previous_release_dir) if previous_release_dir is not None else None
 
     def run(sink: _Switch):
-        def before(manifest, carried, reused):
+        def before(manifest, files, carried, reused):
             if recycle is not None and manifest.kind == "delta":
                 tree = recycle()
                 if tree is not None:
                     sink.inner = _Patcher(Path(staging_dir), previous, state, recheck, tree)
-            sink.prepare(manifest, carried, reused)
+            sink.prepare(manifest, files, carried, reused)
         return _scan(Path(path), keys=state.effective_keys(pinned), pinned=pinned, state=state, limits=limits,
                      now=now, sink=sink, before_members=before, after_members=sink.complete)
     return _staged(staging_dir, previous_release_dir, state, recheck, durable, run)
