@@ -89,30 +89,49 @@ def _write_files(src: Path, rels: list[str], dst: Path) -> None:
 
 
 AGENT = """
-import sys
+import os, sys
 from datetime import timedelta
 from pathlib import Path
-from pregon.package import load_state, verify_and_stage
+from pregon.package import commit_state, load_state, verify_and_stage
+from pregon.package import treelist
 from pregon.package.keys import parse_public_key
 from pregon.package.verify import read_unverified
-pkg, release, state_dir, staging, key = sys.argv[1:6]
+pkg, release, state_dir, staging, key, older, older_tree = sys.argv[1:8]
 m, _b, _s = read_unverified(pkg)
-verify_and_stage(pkg, staging, trusted_keys=[parse_public_key(key)], state=load_state(Path(state_dir)),
-                 previous_release_dir=release, now=m.corte_instant + timedelta(minutes=1), durable=False)
+
+def recycle():  # as the receiver: the older release onto the staging directory, its recorded tree read
+    os.rmdir(staging)
+    os.rename(older, staging)
+    return treelist.decode(Path(older_tree).read_bytes())
+
+v = verify_and_stage(pkg, staging, trusted_keys=[parse_public_key(key)], state=load_state(Path(state_dir)),
+                     previous_release_dir=release, now=m.corte_instant + timedelta(minutes=1), durable=False,
+                     recycle=recycle)
+commit_state(state_dir, v)
+Path(older_tree).write_bytes(treelist.encode(v.files.values()))  # the release's record, as layout.save_tree
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child of this big process would report its size
 print(next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:")) // 1024)
 """
 
 
-def _agent_rss(delta: Path, release: Path, work: Path, keys) -> int:
+def _agent_rss(delta: Path, release: Path, older: Path, older_tree, work: Path, keys) -> int:
     """Peak RSS (MB) of a fresh process that does what the receiver does with a delta: load the trusted state,
-    verify and stage against the live release (the agent's 256 MB bound, issue 17)."""
-    staging = work / "agent-staging"
-    shutil.rmtree(staging, ignore_errors=True)
-    out = subprocess.run([sys.executable, "-c", AGENT, str(delta), str(release), str(work / "state"), str(staging),
-                          keys[0].line],
+    verify and stage it over a recycled older release, commit the state and record the tree (the agent's
+    256 MB bound, issue 17)."""
+    from pregon.package import treelist
+
+    staging, state, copy, listing = (work / n for n in ("agent-staging", "agent-state", "agent-older",
+                                                         "agent-older.list"))
+    for p in (staging, state, copy):
+        shutil.rmtree(p, ignore_errors=True)
+    shutil.copytree(work / "state", state)
+    _sh("cp", "-al", older, copy)
+    listing.write_bytes(treelist.encode(older_tree.values()))
+    out = subprocess.run([sys.executable, "-c", AGENT, str(delta), str(release), str(state), str(staging),
+                          keys[0].line, str(copy), str(listing)],
                          capture_output=True, text=True, check=True)
-    shutil.rmtree(staging, ignore_errors=True)
+    for p in (staging, state, copy):
+        shutil.rmtree(p, ignore_errors=True)
     return int(out.stdout.split()[-1])
 
 
@@ -211,7 +230,7 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
         ref.mkdir()
         add("ref: tar -xzf full", _timed(lambda: _sh("tar", "-xzf", p1, "-C", ref))[0])
         clean(ref, stg)
-    agent_rss = _agent_rss(p2, r1, work, keys)
+    agent_rss = _agent_rss(p2, r1, r0, tree0, work, keys)
     med = {k: median(v) for k, v in steps.items()}
     med["corte → signed delta"] = corte_s + med["incremental render"] + med["delta package build"]
     files1 = len(_tree(s1))

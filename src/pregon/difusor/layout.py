@@ -29,7 +29,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
-from ..durable import atomic_write, fsync_dir, swap_symlink
+from ..durable import atomic_file, fsync_dir, swap_symlink
 from ..package import treelist
 from ..package.manifest import FileEntry, tree_digest
 
@@ -104,20 +104,23 @@ def save_tree(cfg, name: str, files) -> None:
     """The tree of release `name`, beside it: what makes it recyclable (durable; rewritten whole)."""
     d = cfg.releases / TREES
     d.mkdir(exist_ok=True)
-    atomic_write(d / f"{name}.gz", gzip.compress(treelist.encode(files), compresslevel=1, mtime=0), sync_dir=False)
+    with atomic_file(d / f"{name}.gz") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1,
+                                                              mtime=0) as gz:
+        treelist.write(gz, files)
 
 
 def forget_tree(cfg, name: str) -> None:
     (cfg.releases / TREES / f"{name}.gz").unlink(missing_ok=True)
 
 
-def load_tree(cfg, name: str) -> dict[str, FileEntry] | None:
-    """The recorded tree of release `name`, or None when missing, unreadable or not the tree its name says."""
+def load_tree(cfg, name: str, share=None) -> dict[str, FileEntry] | None:
+    """The recorded tree of release `name`, or None when missing, unreadable or not the tree its name says.
+    `share`: see treelist.decode (the trusted state's tree, which the recorded one mostly repeats)."""
     m = _CORTE_RELEASE.fullmatch(name)
     if m is None:
         return None
     try:
-        files = treelist.decode(gzip.decompress((cfg.releases / TREES / f"{name}.gz").read_bytes()))
+        files = treelist.decode(gzip.decompress((cfg.releases / TREES / f"{name}.gz").read_bytes()), share)
     except (OSError, EOFError, ValueError, UnicodeDecodeError):
         return None
     if tree_digest(files.values())[:16] != m.group(2):

@@ -254,7 +254,7 @@ class Receiver:
         def recycle():
             live = {layout.current_release(self.cfg), layout.release_name(state.tree_sequence, state.tree)}
             name = layout.recyclable(self.cfg, live)
-            files = layout.load_tree(self.cfg, name) if name is not None else None
+            files = layout.load_tree(self.cfg, name, share=state.files) if name is not None else None
             if files is None:
                 return None
             os.rename(self.cfg.releases / name, staging)  # over the empty staging directory

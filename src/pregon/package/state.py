@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from ..errors import InputError
 from ..times import parse_instant
 from .errors import PackageRefused
-from ..durable import atomic_write, fsync_dir, locked
+from ..durable import atomic_file, atomic_write, fsync_dir, locked
 from .keys import PublicKey, parse_public_key
 from .limits import Limits
 from . import treelist
@@ -212,7 +212,8 @@ def commit_state(state_dir: str | os.PathLike, verified: "Verified") -> TrustedS
         was_1 = current.tree is not None and not (tdir / f"{current.tree}.list").exists()
         if new.tree is not None and not (tdir / f"{new.tree}.list").exists():
             tdir.mkdir(exist_ok=True, mode=0o700)
-            atomic_write(tdir / f"{new.tree}.list", treelist.encode(new.files.values()), 0o600, sync_dir=False)
+            with atomic_file(tdir / f"{new.tree}.list", 0o600) as f:
+                treelist.write(f, new.files.values())
             fsync_dir(tdir)
         atomic_write(d / STATE_FILE, canonical_json(new.to_json()), 0o600, sync_dir=False)
         fsync_dir(d)

@@ -8,24 +8,53 @@ SHA256SUMS made from the same entries), so a damaged one is refused, never trust
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Mapping
 
 from .manifest import FileEntry
 
 
+_BATCH = 8192  # lines per write: a national tree is 40 MB of text, never held whole
+
+
+def write(f, files: Iterable[FileEntry]) -> None:
+    """The listing into the binary file `f`, a batch of lines at a time."""
+    batch: list[str] = []
+    for e in files:
+        batch.append(f"{e.sha256} {e.size} {e.path}\n")
+        if len(batch) == _BATCH:
+            f.write("".join(batch).encode("utf-8"))
+            batch.clear()
+    f.write("".join(batch).encode("utf-8"))
+
+
 def encode(files: Iterable[FileEntry]) -> bytes:
-    return "".join(f"{f.sha256} {f.size} {f.path}\n" for f in files).encode("utf-8")
+    out = io.BytesIO()
+    write(out, files)
+    return out.getvalue()
 
 
-def decode(data: bytes) -> dict[str, FileEntry]:
-    """path → entry, in the file's order; ValueError when a line is not `<64 hex> <size> <path>`."""
+def decode(data: bytes, share: Mapping[str, FileEntry] | None = None) -> dict[str, FileEntry]:
+    """path → entry, in the file's order; ValueError when a line is not `<64 hex> <size> <path>`.
+
+    `share`: a tree held already (the trusted state's); an entry equal to its one for the same path is that
+    object, not a copy, so two trees that differ by a cut's changes cost little more than one."""
     out: dict[str, FileEntry] = {}
     text = data.decode("utf-8")
+    del data
     if text and not text.endswith("\n"):
         raise ValueError("the last line is cut short")
-    for line in text.split("\n")[:-1]:
-        sha, size, path = line.split(" ", 2)
+    share = share or {}
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.index("\n", start)
+        sha, size, path = text[start:stop].split(" ", 2)
         if len(sha) != 64 or not size.isdigit() or not path:
-            raise ValueError(f"not a tree line: {line[:80]!r}")
-        out[path] = FileEntry(path, int(size), sha)
+            raise ValueError(f"not a tree line: {text[start:min(stop, start + 80)]!r}")
+        known = share.get(path)
+        if known is not None and known.sha256 == sha and known.size == int(size):
+            out[path] = known
+        else:
+            out[path] = FileEntry(path, int(size), sha)
+        start = stop + 1
     return out
