@@ -8,7 +8,6 @@ verify would refuse it: names are checked with the same rules and the manifest i
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
@@ -28,6 +27,7 @@ from ..durable import atomic_file
 from . import digestcache
 from .keys import PublicKey, SecretKey
 from .limits import DEFAULT_LIMITS, Limits
+from .pgzip import ParallelGzipWriter
 from . import treelist
 from .manifest import (FORMAT, FORMAT_2, MANIFEST_NAME, NOTICE_TYPES, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME,
                        FileEntry, KeyChanges, Manifest, Notice, parse_manifest, tree_digest)
@@ -89,7 +89,7 @@ def scan_site(site: str | os.PathLike, limits: Limits = DEFAULT_LIMITS,
         key = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns)
         digest = seen.get(key) or known.get(key)
         size = st.st_size
-        if digest is None:
+        if digest is None:  # hashed here, in one thread: a page is too small to share out (GIL hand-offs cost more)
             with open(p, "rb") as f:
                 fst = os.fstat(f.fileno())
                 size = fst.st_size
@@ -166,7 +166,7 @@ def write_archive(out: str | os.PathLike, manifest: Manifest, signature: bytes, 
     mtime = int((manifest.corte_instant or manifest.created).timestamp())
     files = manifest.file_map
     with atomic_file(out) as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0) as gz:
+        with ParallelGzipWriter(raw, GZIP_LEVEL) as gz:
             with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tar:
                 control = [(MANIFEST_NAME, manifest.encode()), (SIGNATURE_NAME, signature)]
                 if manifest.kind != "notice":

@@ -88,8 +88,16 @@ def render_sums(files) -> bytes:
 
 
 def tree_digest(files) -> str:
-    """A tree's identity: SHA-256 of its SHA256SUMS, so `sha256sum SHA256SUMS` computes it too."""
-    return hashlib.sha256(render_sums(files)).hexdigest()
+    """A tree's identity: SHA-256 of its SHA256SUMS, so `sha256sum SHA256SUMS` computes it too. Hashed a batch
+    of lines at a time: a national SHA256SUMS is 35 MB the agent need not hold."""
+    h, batch = hashlib.sha256(), []
+    for f in files:
+        batch.append(f"{f.sha256}  {f.path}\n")
+        if len(batch) == 8192:
+            h.update("".join(batch).encode("utf-8"))
+            batch.clear()
+    h.update("".join(batch).encode("utf-8"))
+    return h.hexdigest()
 
 
 def apply_changes(base: Mapping[str, FileEntry], changes: Iterable[FileEntry],
