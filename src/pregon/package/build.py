@@ -29,12 +29,12 @@ from .keys import PublicKey, SecretKey
 from .limits import DEFAULT_LIMITS, Limits
 from .pgzip import ParallelGzipWriter
 from . import treelist
-from .manifest import (FORMAT, FORMAT_2, MANIFEST_NAME, NOTICE_TYPES, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME,
+from .manifest import (FORMAT_2, MANIFEST_NAME, NOTICE_TYPES, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME,
                        FileEntry, KeyChanges, Manifest, Notice, parse_manifest, tree_digest)
 from .paths import find_collision, path_problem
 
 DEFAULT_TTL = timedelta(hours=48)
-DELTA_FORMATS = {1: FORMAT, 2: FORMAT_2}
+DELTA_FORMATS = (1, 2)  # 1: FORMAT, 2: FORMAT_2
 DEFAULT_DELTA_FORMAT = 2
 GZIP_LEVEL = 6
 MAIN_JSON = "json/main.json"
@@ -208,19 +208,22 @@ def _times(created: datetime, not_before: datetime | None, expires: datetime | N
     return created, not_before, expires
 
 
-def _base_tree(base: Path, base_sequence: int | None, limits: Limits) -> tuple[tuple[FileEntry, ...], int]:
+def _base_tree(base: Path, base_sequence: int | None,
+               limits: Limits) -> tuple[tuple[FileEntry, ...], int, str | None]:
     """The base of a delta: a site directory, the earlier package itself, or its tree listing (`--tree-out`):
-    the last two need no re-hashing."""
+    the last two need no re-hashing. With the files and the sequence, the tree's digest when it was computed
+    on the way (a listing named by it), so it is not computed twice."""
     if base.is_file() and base.suffix == TREE_SUFFIX:
         try:
             files = treelist.decode(base.read_bytes())
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             raise InputError(f"{base}: not a tree listing ({exc}); give the base site or package instead") from None
-        if _HEX64.fullmatch(base.stem) and tree_digest(files.values()) != base.stem:
+        digest = tree_digest(files.values()) if _HEX64.fullmatch(base.stem) else None
+        if digest is not None and digest != base.stem:
             raise InputError(f"{base}: not the tree its name says (damaged?); give the base site instead")
         if base_sequence is None:
             raise InputError(f"{base}: a tree listing does not say its package's sequence; pass --base-sequence")
-        return tuple(files.values()), base_sequence
+        return tuple(files.values()), base_sequence, digest
     if base.is_file():
         from .verify import read_unverified
 
@@ -233,13 +236,13 @@ def _base_tree(base: Path, base_sequence: int | None, limits: Limits) -> tuple[t
         if m.lists_changes:
             raise InputError(f"{base}: a format-2 delta lists only its changes, not its tree; give its tree "
                              f"listing ({TREE_SUFFIX}, written by --tree-out) or the base site instead")
-        return m.files, base_sequence if base_sequence is not None else m.sequence
+        return m.files, base_sequence if base_sequence is not None else m.sequence, m.tree
     files = scan_site(base, limits)
     if base_sequence is None:
         base_sequence = read_identity(base).corte_sequence
     if base_sequence is None:
         raise InputError(f"{base}: no corte.secuencia in {MAIN_JSON}; pass --base-sequence")
-    return files, base_sequence
+    return files, base_sequence, None
 
 
 TREE_SUFFIX = ".list"  # a listing named <tree digest>.list is checked against its name when read
@@ -256,7 +259,7 @@ class Built:
     def write_tree(self, out: str | os.PathLike) -> None:
         """The resulting tree as a listing (package/treelist.py): the base of the next delta, unhashed."""
         with atomic_file(Path(out)) as f:
-            f.write(treelist.encode(self.files))
+            treelist.write(f, self.files)
 
 
 def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out: str | os.PathLike,
@@ -300,11 +303,11 @@ def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out
         manifest = Manifest(kind="full", **common)
         carried = [f.path for f in files]
     else:
-        base_files, base_seq = _base_tree(Path(base), base_sequence, limits)
+        base_files, base_seq, base_tree = _base_tree(Path(base), base_sequence, limits)
         old = {f.path: f for f in base_files}
         new = {f.path for f in files}
         changed = tuple(f for f in files if old.get(f.path) != f)
-        delta = dict(kind="delta", base_sequence=base_seq, base_tree=tree_digest(base_files),
+        delta = dict(kind="delta", base_sequence=base_seq, base_tree=base_tree or tree_digest(base_files),
                      removed=tuple(sorted(p for p in old if p not in new)))
         if delta_format == 2:
             common.update(files=changed, format=FORMAT_2, _tree=tree_digest(files))
