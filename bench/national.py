@@ -7,8 +7,8 @@ receiver run:
     full render (cold)            site/render.build into an empty directory
     incremental render            the next corte, into a new directory, unchanged pages hard-linked
     full package build            package/build.build_package of the first site (digest cache cold)
-    delta package build           the second site against the first one's tree listing (format 2, digest cache
-                                  warm: as the scheduler builds it at night)
+    delta package build           the second site against the first one's tree listing (format 2), reading only
+                                  what the render reports it changed: as the scheduler builds it at night
     verify + stage, full          package/verify.verify_and_stage into an empty release
     verify + stage, delta         against the live release of the first corte, staged from nothing
     verify + stage, delta (recycled)   the same delta staged over the release of the corte before (15 minutes
@@ -90,31 +90,33 @@ def _write_files(src: Path, rels: list[str], dst: Path) -> None:
 
 AGENT = """
 import os, sys
-from datetime import timedelta
 from pathlib import Path
 from pregon.package import commit_state, load_state, verify_and_stage
 from pregon.package import treelist
 from pregon.package.keys import parse_public_key
-from pregon.package.verify import read_unverified
-pkg, release, state_dir, staging, key, older, older_tree = sys.argv[1:8]
-m, _b, _s = read_unverified(pkg)
+from pregon.times import parse_instant
+pkg, release, state_dir, staging, key, older, older_tree, now = sys.argv[1:9]
+state = load_state(Path(state_dir))
 
-def recycle():  # as the receiver: the older release onto the staging directory, its recorded tree read
+def recycle():  # as the receiver (layout.load_tree): the older release onto the staging directory, its tree read
     os.rmdir(staging)
     os.rename(older, staging)
-    return treelist.decode(Path(older_tree).read_bytes())
+    with open(older_tree, "rb") as f:
+        return treelist.read(f, share=state.files)
 
-v = verify_and_stage(pkg, staging, trusted_keys=[parse_public_key(key)], state=load_state(Path(state_dir)),
-                     previous_release_dir=release, now=m.corte_instant + timedelta(minutes=1), durable=False,
+v = verify_and_stage(pkg, staging, trusted_keys=[parse_public_key(key)], state=state,
+                     previous_release_dir=release, now=parse_instant(now, "now"), durable=False,
                      recycle=recycle)
+del state
 commit_state(state_dir, v)
-Path(older_tree).write_bytes(treelist.encode(v.files.values()))  # the release's record, as layout.save_tree
+with open(older_tree, "wb") as f:  # the release's record, streamed as layout.save_tree does
+    treelist.write(f, v.files.values())
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child of this big process would report its size
 print(next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:")) // 1024)
 """
 
 
-def _agent_rss(delta: Path, release: Path, older: Path, older_tree, work: Path, keys) -> int:
+def _agent_rss(delta: Path, release: Path, older: Path, older_tree, work: Path, keys, now) -> int:
     """Peak RSS (MB) of a fresh process that does what the receiver does with a delta: load the trusted state,
     verify and stage it over a recycled older release, commit the state and record the tree (the agent's
     256 MB bound, issue 17)."""
@@ -128,7 +130,7 @@ def _agent_rss(delta: Path, release: Path, older: Path, older_tree, work: Path, 
     _sh("cp", "-al", older, copy)
     listing.write_bytes(treelist.encode(older_tree.values()))
     out = subprocess.run([sys.executable, "-c", AGENT, str(delta), str(release), str(state), str(staging),
-                          keys[0].line, str(copy), str(listing)],
+                          keys[0].line, str(copy), str(listing), now.isoformat()],
                          capture_output=True, text=True, check=True)
     for p in (staging, state, copy):
         shutil.rmtree(p, ignore_errors=True)
@@ -185,7 +187,8 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
         site_tree._TREES.clear()  # cold, as a fresh process
         add("full render", _timed(lambda: build(c1, fresh, jobs=jobs))[0])
         clean(fresh)
-        add("incremental render", _timed(lambda: build(c2, s2, previous=s1, jobs=jobs))[0])
+        secs, inc = _timed(lambda: build(c2, s2, previous=s1, jobs=jobs))
+        add("incremental render", secs)
         a, b = _tree(s1), _tree(s2)
         changed = sorted(r for r, ino in b.items() if a.get(r) != ino)
         go = _write_files(s2, changed, ref)
@@ -196,7 +199,8 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
         full.write_tree(base)  # as the scheduler keeps it (work/trees/): the delta's base, nothing re-read
         add("full package build", secs)
         secs, built = _timed(lambda: build_package(s2, key=key, sequence=2, out=p2, base=base, base_sequence=1,
-                                                   instant=t2, corte_sequence=2, digest_cache=cache))
+                                                   instant=t2, corte_sequence=2, digest_cache=cache,
+                                                   changed=inc.changed))
         add("delta package build", secs)
         carried = list(built.carried)
         listing = work / "carried.txt"
@@ -230,7 +234,7 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
         ref.mkdir()
         add("ref: tar -xzf full", _timed(lambda: _sh("tar", "-xzf", p1, "-C", ref))[0])
         clean(ref, stg)
-    agent_rss = _agent_rss(p2, r1, r0, tree0, work, keys)
+    agent_rss = _agent_rss(p2, r1, r0, tree0, work, keys, now)
     med = {k: median(v) for k, v in steps.items()}
     med["corte → signed delta"] = corte_s + med["incremental render"] + med["delta package build"]
     files1 = len(_tree(s1))

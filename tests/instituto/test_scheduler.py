@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -201,11 +202,17 @@ def test_run_cli_accelerated_drill(feed, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("delta_format", [1, 2])
-def test_deltas_chain_on_the_kept_tree_listing(feed, tmp_path, delta_format):
+def test_deltas_chain_on_the_kept_tree_listing(feed, tmp_path, monkeypatch, delta_format):
     """Each delta's base is the tree listing of the package before it (work/trees/<tree>.list), not its
-    manifest (a format-2 delta's lists only changes) nor its site re-read; the result is the same package
-    the site would give, and `delta_format` picks the manifest's format."""
+    manifest (a format-2 delta's lists only changes), and its site is not walked (the render's report of what
+    it changed is read instead); the result is the same package the site would give, and `delta_format` picks
+    the manifest's format."""
+    from pregon.package import build as package_build
     from pregon.package import build_package, load_secret_key, read_unverified
+
+    scans = []
+    scan = package_build.scan_site
+    monkeypatch.setattr(package_build, "scan_site", lambda site, *a, **kw: scans.append(site) or scan(site, *a, **kw))
 
     cfg_path = institute(tmp_path / "inst", feed, full_every=8)
     cfg_path.write_text(cfg_path.read_text().replace("full_every = 8\n",
@@ -219,6 +226,7 @@ def test_deltas_chain_on_the_kept_tree_listing(feed, tmp_path, delta_format):
     assert [m.format for m in manifests] == ["pregon-package/1"] + [f"pregon-package/{delta_format}"] * 2
     listings = sorted(p.name for p in (cfg.work / "trees").iterdir())
     assert listings == sorted(f"{m.tree}.list" for m in manifests[1:])  # the last two: current and previous
+    assert [Path(p).name for p in scans] == [Path(recs[0].site).name]  # only the full package's site was walked
     # the last delta again, from the second cut's site: the same bytes as from its listing
     again = tmp_path / "again.tar.gz"
     build_package(recs[2].site, key=load_secret_key(cfg.key), sequence=recs[2].sequence, out=again,

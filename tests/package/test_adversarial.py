@@ -53,7 +53,7 @@ def state_at(sequence, files=None, election="MOR-2024"):
 
     if files is None:
         return TrustedState(election=election, sequence=sequence)
-    entries = tuple(FileEntry(p, len(d), hashlib.sha256(d).hexdigest()) for p, d in sorted(files.items()))
+    entries = tuple(FileEntry(p, len(d), hashlib.sha256(d).digest()) for p, d in sorted(files.items()))
     return TrustedState(election=election, sequence=sequence, tree_sequence=sequence, tree=tree_digest(entries),
                         files={e.path: e for e in entries})
 

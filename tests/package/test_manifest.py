@@ -6,12 +6,13 @@ import json
 import unicodedata
 
 import pytest
+from hypothesis import given, strategies as st
 from package.forge import encode, manifest_dict
 
 from pregon.package.errors import PackageRefused
 from pregon.package.limits import Limits
 from pregon.package.manifest import parse_manifest, render_sums, tree_digest
-from pregon.package.paths import find_collision, path_problem
+from pregon.package.paths import find_collision, find_new_collision, path_problem
 
 FILES = {"index.html": b"<p>hola</p>", "json/main.json": b"{}"}
 LIMITS = Limits()
@@ -130,6 +131,21 @@ def test_collisions(key, paths):
     assert find_collision(paths) is not None
     files = {p: b"x" for p in paths}
     assert reason_of(encode(manifest_dict(files, key=key))) == "unsafe-member"
+
+
+_NAMES = st.lists(st.text("aAbß/ñ" + unicodedata.normalize("NFD", "ñ"), min_size=1, max_size=5)
+                  .filter(lambda p: path_problem(p, LIMITS) is None), max_size=8, unique=True)
+
+
+@given(_NAMES, _NAMES)
+def test_a_new_name_is_checked_against_the_whole_tree(old, new):
+    """The agent checks only a delta's new names (find_new_collision): on a tree that was safe before, it finds
+    a collision exactly when the whole-tree check does."""
+    if find_collision(old) is not None:
+        old = []
+    new = [p for p in new if p not in old]
+    tree = sorted(old + new)
+    assert (find_new_collision(new, tree) is None) == (find_collision(tree) is None)
 
 
 def test_unsafe_path_in_manifest(key):

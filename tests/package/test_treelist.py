@@ -17,7 +17,7 @@ _entries = st.dictionaries(_paths, st.tuples(st.integers(0, 1 << 40), st.binary(
 
 
 def _tree(d) -> dict[str, FileEntry]:
-    return {p: FileEntry(p, size, sha.hex()) for p, (size, sha) in sorted(d.items())}
+    return {p: FileEntry(p, size, sha) for p, (size, sha) in sorted(d.items())}
 
 
 @given(_entries)

@@ -168,6 +168,32 @@ def test_missing_files_in_the_previous_site_are_rendered(cuts, tmp_path, monkeyp
     assert check_site(tmp_path / "G") == []
 
 
+@pytest.mark.parametrize("how", ["new directory", "in place", "lost files, in workers"])
+def test_the_report_names_every_change(cuts, tmp_path, monkeypatch, how):
+    """BuildReport.changed is what the package builder trusts instead of walking the site: every path whose
+    bytes differ from the previous site's, that is new, or that is gone, must be in it."""
+    from pregon.site import render
+
+    a, b, base = cuts
+    old = tmp_path / "old"
+    shutil.copytree(base / "A", old)
+    lost = "AYUN/17-3/secciones/17-105.html"
+    if how == "lost files, in workers":
+        monkeypatch.setattr(render, "PARALLEL_MIN_PAGES", 1)
+        monkeypatch.setattr(render, "PARALLEL_MIN_ACTAS", 1)
+        os.unlink(old / lost)
+    before = files_of(old)
+    out = old if how == "in place" else tmp_path / "new"
+    report = build(b, out, previous=old, jobs=2 if "workers" in how else 1)
+    after = files_of(out)
+    differ = {p for p in after.keys() | before.keys() if after.get(p) != before.get(p)}
+    assert differ and differ <= set(report.changed)
+    assert set(report.changed) <= after.keys() | before.keys()
+    kept = set(data_pages(after)) - changed_pages(a, b) - {lost}
+    assert kept and not kept & set(report.changed)  # a report of changes, not of the site
+    assert build(a, tmp_path / "full", jobs=1).changed is None  # a full build has nothing to compare with
+
+
 def test_refuses_to_clear_a_foreign_directory(cuts, tmp_path):
     from pregon.errors import InputError
 

@@ -116,6 +116,15 @@ def _report_built(out: Path, manifest, carried: int, as_json: bool, files: int =
            f"not before {manifest.not_before.isoformat()}; expires {manifest.expires.isoformat()}"])
 
 
+def _changed_paths(path: Path) -> list[str]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"--changed {path}: cannot read it as UTF-8 text ({exc}); pass the file "
+                         "`site build --changes-out` wrote") from None
+    return [line for line in text.split("\n") if line]
+
+
 @package.command()
 @click.argument("site", type=click.Path(file_okay=False, path_type=Path))
 @_common_build_options
@@ -139,17 +148,24 @@ def _report_built(out: Path, manifest, carried: int, as_json: bool, files: int =
                    "difusores whose verifier knows only pregon-package/1. Full packages are the same in both.")
 @click.option("--tree-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the resulting tree's listing here: the next delta's --base, nothing hashed again.")
+@click.option("--changed", "changed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="With --base: the paths that changed since the base's site, one per line (`site build "
+                   "--changes-out`); only those are read, every other file is taken to be the base's.")
 def build(site, keydir, sequence, out, issuer, not_before, expires, ttl, announce_key, revoke_key, as_json,
-          base, base_sequence, election_id, instant, corte_sequence, created, digest_cache, delta_format, tree_out):
+          base, base_sequence, election_id, instant, corte_sequence, created, digest_cache, delta_format, tree_out,
+          changed_file):
     """Build a full package of SITE, or a delta with --base. Same inputs, same bytes."""
     add, revoke = _rotation(announce_key, revoke_key)
+    if changed_file is not None and base is None:
+        raise InputError("package build: --changed needs --base (it lists what changed since the base)")
+    changed = None if changed_file is None else _changed_paths(changed_file)
     built = build_package(
         site, key=keymod.load_secret_key(keydir), sequence=sequence, out=out, base=base,
         base_sequence=base_sequence, election=election_id, instant=_time(instant, "--instant"),
         corte_sequence=corte_sequence, issuer=issuer, created=_time(created, "--created"),
         not_before=_time(not_before, "--not-before"), expires=_time(expires, "--expires"),
         ttl=parse_ttl(ttl) if ttl else DEFAULT_TTL, add_keys=add, revoke_keys=revoke, digest_cache=digest_cache,
-        delta_format=delta_format)
+        delta_format=delta_format, changed=changed)
     if tree_out is not None:
         built.write_tree(tree_out)
     _report_built(out, built.manifest, len(built.carried), as_json, len(built.files))

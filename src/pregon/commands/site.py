@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .. import durable
 from ..errors import CheckFailed, InputError
 from ..times import parse_instant
 
@@ -36,9 +37,12 @@ def site():
 @click.option("--proceso-id", help="With --database: the proceso id for json/main.json (default: the election clave).")
 @click.option("--proceso-nombre", help="With --database: the proceso name shown on every page.")
 @click.option("--instituto", help="With --database: the institute's name.")
+@click.option("--changes-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --previous: write every path the build wrote or removed here, one per line (for "
+                   "`package build --changed`: a delta that reads only those).")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 def build_cmd(election_dir, databases, at, out, previous, sequence, final, jobs, no_downloads, proceso_id,
-              proceso_nombre, instituto, as_json):
+              proceso_nombre, instituto, changes_out, as_json):
     """Write the complete site of one corte into OUT (incrementally with --previous)."""
     from ..site import build
 
@@ -57,7 +61,14 @@ def build_cmd(election_dir, databases, at, out, previous, sequence, final, jobs,
         corte = _corte_from_databases(databases, sequence, final, proceso_id, proceso_nombre, instituto)
     if previous is not None and not previous.is_dir():
         raise InputError(f"--previous {previous}: not a directory; pass the previous corte's site")
+    if changes_out is not None and previous is None:
+        raise InputError("site build: --changes-out needs --previous (a full build changes everything)")
     report = build(corte, out, previous, jobs=jobs, downloads_on=not no_downloads)
+    if changes_out is not None:
+        if report.changed is None:
+            raise InputError(f"site build: {report.full_reason}, so every file changed; build the package of "
+                             f"{out} without --changed")
+        durable.atomic_write(changes_out, "".join(rel + "\n" for rel in report.changed).encode("utf-8"))
     if as_json:
         click.echo(json.dumps(report.to_dict(), sort_keys=True))
     else:

@@ -26,6 +26,7 @@ import html
 import os
 import re
 import shutil
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -115,13 +116,14 @@ def forget_tree(cfg, name: str) -> None:
 
 def load_tree(cfg, name: str, share=None) -> dict[str, FileEntry] | None:
     """The recorded tree of release `name`, or None when missing, unreadable or not the tree its name says.
-    `share`: see treelist.decode (the trusted state's tree, which the recorded one mostly repeats)."""
+    `share`: see treelist.read (the trusted state's tree, which the recorded one mostly repeats)."""
     m = _CORTE_RELEASE.fullmatch(name)
     if m is None:
         return None
     try:
-        files = treelist.decode(gzip.decompress((cfg.releases / TREES / f"{name}.gz").read_bytes()), share)
-    except (OSError, EOFError, ValueError, UnicodeDecodeError):
+        with gzip.open(cfg.releases / TREES / f"{name}.gz", "rb") as f:
+            files = treelist.read(f, share)
+    except (OSError, EOFError, ValueError, UnicodeDecodeError, zlib.error):
         return None
     if tree_digest(files.values())[:16] != m.group(2):
         return None

@@ -23,6 +23,7 @@ PAGE = "difusores/index.html"
 STAMP_FRAME = ("<p class=\"corte\"><iframe src=\"../corte.html\" title=\"Fecha y hora del corte vigente\" "
                "style=\"border:0;width:100%;height:4.5em\"></iframe></p>\n")
 LOGO_DIR = "difusores/logos"
+WRITES = (PAGE, LOGO_DIR + "/")  # what write_public_list may change in a site (a directory: all of it)
 
 
 def _corte(site: Path) -> tuple[str, str]:

@@ -29,7 +29,7 @@ from . import drops, ending
 from . import packages as pk
 from . import pull, store
 from .config import Config, require
-from .public_list import write_public_list
+from .public_list import WRITES as PUBLIC_LIST_WRITES, write_public_list
 from .push import Pusher
 from .registry import Registry
 
@@ -157,7 +157,7 @@ class Scheduler:
             raise
         t2 = time.perf_counter()
         return self._publish(k, instant, final, site, prev_site, corte_s=t1 - t0, render_s=t2 - t1,
-                             site_written=getattr(report, "written", None))
+                             site_written=getattr(report, "written", None), changed=_changes(report))
 
     def _new_site(self, k: int) -> tuple[Path, Path | None]:
         """Where cut k's site goes (emptied of a failed attempt), and the previous cut's site."""
@@ -171,9 +171,11 @@ class Scheduler:
         return site, prev_site
 
     def _publish(self, k: int, instant: datetime, final: bool, site: Path, prev_site: Path | None,
-                 election: str | None = None, **timings) -> pk.PackageRecord:
+                 election: str | None = None, changed: tuple[str, ...] | None = None,
+                 **timings) -> pk.PackageRecord:
         """Package cut k's site (full, or a delta against the previous cut), record it, swap the official
-        site and the pull index to it, and commit the state: the same for every source of cortes."""
+        site and the pull index to it, and commit the state: the same for every source of cortes. `changed`:
+        what rendering the site from `prev_site` changed (a delta then reads only that)."""
         from ..package.build import build_package, read_identity
 
         cfg = self.cfg
@@ -192,7 +194,8 @@ class Scheduler:
                                   instant=instant, corte_sequence=k,
                                   base=None if full else self._base(prev_site),
                                   base_sequence=None if full else int(self.state["sequence"]), ttl=cfg.ttl,
-                                  digest_cache=cfg.work / "digests.gz", delta_format=cfg.delta_format)
+                                  digest_cache=cfg.work / "digests.gz", delta_format=cfg.delta_format,
+                                  changed=None if full else changed)
             tree_list = self._keep_tree(built)
             t3 = time.perf_counter()
             # the package's time is its corte's: a copy renamed into a difusor's inbox then has a change time
@@ -333,7 +336,7 @@ class Scheduler:
                 report = _render(render, corte, site, prev_site, self.render_jobs)
                 write_public_list(site, self.registry)
                 instant, final, election = corte.instant, corte.final, corte.catalog.proceso.id
-                written = getattr(report, "written", None)
+                written, changed = getattr(report, "written", None), _changes(report)
             else:
                 drops.materialize(drop, site)
                 instant = drops.instant_of(drop, site, src)
@@ -341,13 +344,13 @@ class Scheduler:
                 t1 = time.perf_counter()
                 beside = cfg.pull_dir if cfg.pull_dir is not None else cfg.work / "publico"
                 write_public_list(beside, self.registry, corte=(str(k), instant.isoformat()))
-                final, election, written = False, cfg.election or "PREP", None
+                final, election, written, changed = False, cfg.election or "PREP", None, None
         except BaseException:
             shutil.rmtree(site, ignore_errors=True)
             raise
         t2 = time.perf_counter()
         return self._publish(k, instant, final, site, prev_site, election, drop=drop.name, corte_s=t1 - t0,
-                             render_s=t2 - t1, site_written=written)
+                             render_s=t2 - t1, site_written=written, changed=changed)
 
     def _newer(self, drop: drops.Drop, instant: datetime) -> None:
         last = self.state.get("instant")
@@ -404,6 +407,12 @@ class Scheduler:
     async def drain(self) -> None:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def _changes(report) -> tuple[str, ...] | None:
+    """What the render and the list of difusores changed in the site (None: a full render, look at it all)."""
+    changed = getattr(report, "changed", None)
+    return None if changed is None else (*changed, *PUBLIC_LIST_WRITES)
 
 
 def _render(render, corte, site: Path, previous: Path | None, jobs: int):

@@ -9,13 +9,12 @@ verify would refuse it: names are checked with the same rules and the manifest i
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re
-import tarfile
+import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,10 +27,11 @@ from . import digestcache
 from .keys import PublicKey, SecretKey
 from .limits import DEFAULT_LIMITS, Limits
 from .pgzip import ParallelGzipWriter
+from .tarwrite import TarWriter
 from . import treelist
 from .manifest import (FORMAT_2, MANIFEST_NAME, NOTICE_TYPES, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME,
-                       FileEntry, KeyChanges, Manifest, Notice, parse_manifest, tree_digest)
-from .paths import find_collision, path_problem
+                       FileEntry, KeyChanges, Manifest, Notice, apply_changes, parse_manifest, tree_digest)
+from .paths import find_collision, find_new_collision, path_problem
 
 DEFAULT_TTL = timedelta(hours=48)
 DELTA_FORMATS = (1, 2)  # 1: FORMAT, 2: FORMAT_2
@@ -96,13 +96,68 @@ def scan_site(site: str | os.PathLike, limits: Limits = DEFAULT_LIMITS,
                 digest = hashlib.file_digest(f, "sha256").hexdigest()
             key = (fst.st_ino, fst.st_dev, fst.st_size, fst.st_mtime_ns)
         seen[key] = digest
-        entries.append(FileEntry(rel, size, digest))
+        entries.append(FileEntry(rel, size, bytes.fromhex(digest)))
     clash = find_collision(e.path for e in entries)
     if clash:
         raise InputError(f"{root}: {clash[0]!r} and {clash[1]!r}: {clash[2]}")
     if cache is not None:
         digestcache.save(Path(cache), seen, started_ns)
     return tuple(entries)
+
+
+def tree_after(site: str | os.PathLike, base: Mapping[str, FileEntry], changed: Iterable[str],
+               limits: Limits = DEFAULT_LIMITS) -> tuple[FileEntry, ...]:
+    """The site's tree from the base's and the paths that may have changed since (written or removed), the
+    only ones looked at: what lets a delta of a national site cost its changes, not its 400,000 files. Every
+    other path of `base` must be in the site as it was (an incremental render's report says which:
+    site/render.py BuildReport.changed); a path of `changed` that is gone is removed, and one that ends in
+    `/` names a directory whose every file is read again (its files in `base` that are gone, removed)."""
+    root = Path(site)
+    if not root.is_dir():
+        raise InputError(f"{root}: not a site directory")
+    changed = list(changed)
+    paths = {rel for rel in changed if not rel.endswith("/")}
+    for d in sorted({rel for rel in changed if rel.endswith("/")}):
+        paths.update(p for p in base if p.startswith(d))
+        paths.update(d + rel for rel in _files_under(root, d))
+    entries, gone = [], []
+    prefix = str(root) + os.sep
+    for rel in sorted(paths):
+        problem = path_problem(rel, limits)
+        if problem:
+            raise InputError(f"{root}/{rel!r}: {problem}; rename it")
+        try:
+            fd = os.open(prefix + rel, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            gone.append(rel)
+            continue
+        except OSError as exc:
+            raise InputError(f"{root}/{rel}: cannot read it ({exc.strerror}); symbolic links are not packaged, "
+                             "copy the file instead") from None
+        with open(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise InputError(f"{root}/{rel}: not a regular file")
+            entries.append(FileEntry(rel, st.st_size, hashlib.file_digest(f, "sha256").digest()))
+    tree = apply_changes(base, entries, gone)
+    if len(tree) > limits.max_files:
+        raise InputError(f"{root}: {len(tree)} files, over the limit of {limits.max_files}")
+    clash = find_new_collision((e.path for e in entries if e.path not in base), tree)
+    if clash:
+        raise InputError(f"{root}: {clash[0]!r} and {clash[1]!r}: {clash[2]}")
+    return tuple(tree.values())
+
+
+def _files_under(root: Path, d: str) -> list[str]:
+    """The files under directory `d` of the site, relative to it (none when it is not there)."""
+    out = []
+    for dirpath, dirs, names in os.walk(root / d):
+        rel = os.path.relpath(dirpath, root / d)
+        for name in dirs:
+            if os.path.islink(os.path.join(dirpath, name)):
+                raise InputError(f"{dirpath}/{name}: symbolic links are not packaged; copy the files instead")
+        out += [n if rel == "." else f"{rel}/{n}" for n in names]
+    return out
 
 
 @dataclass(frozen=True)
@@ -139,48 +194,25 @@ def read_identity(site: str | os.PathLike) -> SiteIdentity:
     return SiteIdentity(election, seq, instant, issuer if isinstance(issuer, str) else None)
 
 
-class _HashingReader(io.RawIOBase):
-    """Feeds tarfile while hashing, so a file that changes between scan and packaging is caught."""
-
-    def __init__(self, f):
-        self.f, self.h = f, hashlib.sha256()
-
-    def read(self, n=-1):
-        data = self.f.read(n)
-        self.h.update(data)
-        return data
-
-
-def _tarinfo(name: str, size: int, mtime: int) -> tarfile.TarInfo:
-    ti = tarfile.TarInfo(name)
-    ti.size, ti.mtime, ti.mode, ti.type = size, mtime, 0o644, tarfile.REGTYPE
-    ti.uid = ti.gid = 0
-    ti.uname = ti.gname = ""
-    return ti
-
-
 def write_archive(out: str | os.PathLike, manifest: Manifest, signature: bytes, site: Path | None,
                   carried: Sequence[str]) -> None:
-    """Write the .tar.gz (atomically: a difusor pulling never sees half a package under the final name)."""
+    """Write the .tar.gz (atomically: a difusor pulling never sees half a package under the final name). Each
+    carried file is hashed again as it is written: one that changed since the scan is caught, not shipped."""
     out = Path(out)
     mtime = int((manifest.corte_instant or manifest.created).timestamp())
     files = manifest.file_map
+    prefix = str(site) + os.sep if site is not None else ""
     with atomic_file(out) as raw:
         with ParallelGzipWriter(raw, GZIP_LEVEL) as gz:
-            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT, encoding="utf-8") as tar:
-                control = [(MANIFEST_NAME, manifest.encode()), (SIGNATURE_NAME, signature)]
-                if manifest.kind != "notice":
-                    control.append((SUMS_NAME, manifest.sha256sums()))
-                for name, data in control:
-                    tar.addfile(_tarinfo(name, len(data), mtime), io.BytesIO(data))
-                for rel in carried:
-                    entry = files[rel]
-                    with open(site / rel, "rb") as f:
-                        reader = _HashingReader(f)
-                        tar.addfile(_tarinfo(SITE_PREFIX + rel, entry.size, mtime), reader)
-                        if reader.h.hexdigest() != entry.sha256 or os.fstat(f.fileno()).st_size != entry.size:
-                            raise InputError(f"{site / rel}: changed while the package was being built; "
-                                             "build again once the site is complete")
+            tar = TarWriter(gz)
+            tar.add_bytes(MANIFEST_NAME, manifest.encode(), mtime)
+            tar.add_bytes(SIGNATURE_NAME, signature, mtime)
+            if manifest.kind != "notice":
+                tar.add_bytes(SUMS_NAME, manifest.sha256sums(), mtime)
+            for rel in carried:
+                entry = files[rel]
+                tar.add_file(SITE_PREFIX + rel, prefix + rel, entry.size, entry.sha256, mtime)
+            tar.close()
 
 
 def _key_changes(add: Sequence[PublicKey], revoke: Sequence[str]) -> KeyChanges | None:
@@ -209,21 +241,26 @@ def _times(created: datetime, not_before: datetime | None, expires: datetime | N
 
 
 def _base_tree(base: Path, base_sequence: int | None,
-               limits: Limits) -> tuple[tuple[FileEntry, ...], int, str | None]:
+               limits: Limits) -> tuple[Mapping[str, FileEntry], int, str | None]:
     """The base of a delta: a site directory, the earlier package itself, or its tree listing (`--tree-out`):
     the last two need no re-hashing. With the files and the sequence, the tree's digest when it was computed
     on the way (a listing named by it), so it is not computed twice."""
     if base.is_file() and base.suffix == TREE_SUFFIX:
-        try:
-            files = treelist.decode(base.read_bytes())
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise InputError(f"{base}: not a tree listing ({exc}); give the base site or package instead") from None
-        digest = tree_digest(files.values()) if _HEX64.fullmatch(base.stem) else None
-        if digest is not None and digest != base.stem:
+        kept = _written_listing(base)
+        if kept is not None:
+            files, digest = kept
+        else:
+            try:
+                with open(base, "rb") as f:
+                    files = treelist.read(f)
+            except (OSError, ValueError, UnicodeDecodeError) as exc:
+                raise InputError(f"{base}: not a tree listing ({exc}); give the base site or package instead") from None
+            digest = tree_digest(files.values()) if _HEX64.fullmatch(base.stem) else None
+        if digest is not None and _HEX64.fullmatch(base.stem) and digest != base.stem:
             raise InputError(f"{base}: not the tree its name says (damaged?); give the base site instead")
         if base_sequence is None:
             raise InputError(f"{base}: a tree listing does not say its package's sequence; pass --base-sequence")
-        return tuple(files.values()), base_sequence, digest
+        return files, base_sequence, digest
     if base.is_file():
         from .verify import read_unverified
 
@@ -236,17 +273,36 @@ def _base_tree(base: Path, base_sequence: int | None,
         if m.lists_changes:
             raise InputError(f"{base}: a format-2 delta lists only its changes, not its tree; give its tree "
                              f"listing ({TREE_SUFFIX}, written by --tree-out) or the base site instead")
-        return m.files, base_sequence if base_sequence is not None else m.sequence, m.tree
+        return m.file_map, base_sequence if base_sequence is not None else m.sequence, m.tree
     files = scan_site(base, limits)
     if base_sequence is None:
         base_sequence = read_identity(base).corte_sequence
     if base_sequence is None:
         raise InputError(f"{base}: no corte.secuencia in {MAIN_JSON}; pass --base-sequence")
-    return files, base_sequence, None
+    return {f.path: f for f in files}, base_sequence, None
 
 
 TREE_SUFFIX = ".list"  # a listing named <tree digest>.list is checked against its name when read
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+# the last listing this process wrote (Built.write_tree), by path: (its stat, its tree's digest, the tree). The
+# scheduler writes each cut's listing and builds the next delta on it 15 minutes later: while the file is the
+# one written, it is not read back (a national listing is 412,000 lines)
+_WRITTEN: dict[str, tuple[tuple, str, dict[str, FileEntry]]] = {}
+
+
+def _stat_key(path: Path) -> tuple:
+    st = path.stat()
+    return st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns
+
+
+def _written_listing(path: Path) -> tuple[dict[str, FileEntry], str] | None:
+    hit = _WRITTEN.get(os.path.abspath(path))
+    try:
+        if hit is None or hit[0] != _stat_key(path):
+            return None
+    except OSError:
+        return None
+    return hit[2], hit[1]
 
 
 @dataclass(frozen=True)
@@ -260,6 +316,8 @@ class Built:
         """The resulting tree as a listing (package/treelist.py): the base of the next delta, unhashed."""
         with atomic_file(Path(out)) as f:
             treelist.write(f, self.files)
+        _WRITTEN.clear()
+        _WRITTEN[os.path.abspath(out)] = (_stat_key(Path(out)), self.manifest.tree, {e.path: e for e in self.files})
 
 
 def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out: str | os.PathLike,
@@ -269,7 +327,7 @@ def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out
                   expires: datetime | None = None, ttl: timedelta = DEFAULT_TTL,
                   add_keys: Sequence[PublicKey] = (), revoke_keys: Sequence[str] = (),
                   limits: Limits = DEFAULT_LIMITS, digest_cache: str | os.PathLike | None = None,
-                  delta_format: int = DEFAULT_DELTA_FORMAT) -> Built:
+                  delta_format: int = DEFAULT_DELTA_FORMAT, changed: Iterable[str] | None = None) -> Built:
     """A full package of `site`, or a delta against `base` (a site directory, the earlier package or its tree
     listing).
 
@@ -277,6 +335,9 @@ def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out
     `digest_cache`: see `scan_site` (what makes a delta of a hard-linked site cost what changed).
     `delta_format`: 2 lists only the changes in a delta's manifest (docs/protocol.md 3.5); 1 lists the whole
     tree, for difusores whose verifier predates format 2. Full packages are written in format 1 either way.
+    `changed`: for a delta, the site's paths that may differ from the base (see `tree_after`); the site is then
+    not walked. Stated by the caller (the scheduler, from the render's report), not found out here: a wrong
+    list gives a package whose tree is not the site's, so pass it only for a site rendered from the base's.
     """
     if delta_format not in DELTA_FORMATS:
         raise InputError(f"delta format {delta_format}: expected one of {', '.join(map(str, DELTA_FORMATS))}")
@@ -292,7 +353,12 @@ def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out
     if instant is None:
         raise InputError(f"{site}: no corte.instante in {MAIN_JSON}; pass --instant")
     created, not_before, expires = _times(created or instant, not_before, expires, ttl)
-    files = scan_site(site, limits, cache=digest_cache)
+    if base is not None:
+        old, base_seq, base_tree = _base_tree(Path(base), base_sequence, limits)
+    if base is not None and changed is not None:
+        files = tree_after(site, old, changed, limits)
+    else:
+        files = scan_site(site, limits, cache=digest_cache)
     common = dict(
         issuer=issuer or ident.issuer or "unspecified", key_id=key.key_id, election=election, sequence=sequence,
         created=created, not_before=not_before, expires=expires,
@@ -303,16 +369,14 @@ def build_package(site: str | os.PathLike, *, key: SecretKey, sequence: int, out
         manifest = Manifest(kind="full", **common)
         carried = [f.path for f in files]
     else:
-        base_files, base_seq, base_tree = _base_tree(Path(base), base_sequence, limits)
-        old = {f.path: f for f in base_files}
         new = {f.path for f in files}
-        changed = tuple(f for f in files if old.get(f.path) != f)
-        delta = dict(kind="delta", base_sequence=base_seq, base_tree=base_tree or tree_digest(base_files),
+        diff = tuple(f for f in files if old.get(f.path) != f)
+        delta = dict(kind="delta", base_sequence=base_seq, base_tree=base_tree or tree_digest(old.values()),
                      removed=tuple(sorted(p for p in old if p not in new)))
         if delta_format == 2:
-            common.update(files=changed, format=FORMAT_2, _tree=tree_digest(files))
+            common.update(files=diff, format=FORMAT_2, _tree=tree_digest(files))
         manifest = Manifest(**delta, **common)
-        carried = [f.path for f in changed]
+        carried = [f.path for f in diff]
     manifest, signature = _finish(manifest, key, limits)
     write_archive(out, manifest, signature, site, carried)
     return Built(manifest, tuple(carried), Path(out), files)

@@ -71,12 +71,16 @@ def fold(path: str) -> str:
     """The name a case-insensitive, normalizing file system sees (Unicode canonical caseless match)."""
     hit = _FOLDS.get(path)
     if hit is None:
-        hit = path.lower() if path.isascii() else unicodedata.normalize(
-            "NFD", unicodedata.normalize("NFD", path).casefold())
+        hit = _fold(path)
         if len(_FOLDS) >= _MEMO_MAX:
             _FOLDS.clear()
         _FOLDS[path] = hit
     return hit
+
+
+def _fold(path: str) -> str:
+    return path.lower() if path.isascii() else unicodedata.normalize(
+        "NFD", unicodedata.normalize("NFD", path).casefold())
 
 
 def find_collision(paths: Iterable[str]) -> tuple[str, str, str] | None:
@@ -95,4 +99,42 @@ def find_collision(paths: Iterable[str]) -> tuple[str, str, str] | None:
     for key, path in files.items():
         if key in dirs:
             return path, dirs[key], "a file is also the directory of another file"
+    return None
+
+
+def find_new_collision(new: Iterable[str], tree: Iterable[str]) -> tuple[str, str, str] | None:
+    """find_collision for a tree that was safe before the names `new` joined it (`tree` holds them too): a
+    collision must involve a new name, so only they are indexed and the rest of the tree is read past once,
+    nothing remembered (the difusor's agent checks a national delta this way, in the memory of its changes).
+    Most deltas of a night add no name at all and cost nothing here."""
+    new = list(new)
+    if not new:
+        return None
+    clash = find_collision(new)
+    if clash:
+        return clash
+    files = {_fold(p): p for p in new}
+    dirs: dict[str, str] = {}
+    for key, path in files.items():
+        i = key.find("/")
+        while i != -1:
+            dirs.setdefault(key[:i], path)
+            i = key.find("/", i + 1)
+    fresh = set(new)
+    # names that collide share their first component (fold keeps the slashes): only those are looked at
+    heads = {key.partition("/")[0] for key in files}
+    for path in tree:
+        if path in fresh or _fold(path.partition("/")[0]) not in heads:
+            continue
+        key = _fold(path)
+        if key in files:
+            return path, files[key], "names differ only by case or Unicode normalization"
+        if key in dirs:
+            return path, dirs[key], "a file is also the directory of another file"
+        i = key.find("/")
+        while i != -1:
+            hit = files.get(key[:i])
+            if hit is not None:
+                return hit, path, "a file is also the directory of another file"
+            i = key.find("/", i + 1)
     return None

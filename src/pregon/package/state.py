@@ -113,8 +113,9 @@ def _stored_instant(text: str) -> datetime:
         raise ValueError(str(exc)) from None
 
 
-def load_state(state_dir: str | os.PathLike | None) -> TrustedState:
-    """The trusted state in `state_dir`; an absent directory or state file is the empty state."""
+def load_state(state_dir: str | os.PathLike | None, tree: bool = True) -> TrustedState:
+    """The trusted state in `state_dir`; an absent directory or state file is the empty state. `tree=False`:
+    the record alone, `files` left None (commit_state compares records; a national tree is 412,000 entries)."""
     if state_dir is None:
         return EMPTY_STATE
     d = Path(state_dir)
@@ -152,7 +153,7 @@ def load_state(state_dir: str | os.PathLike | None) -> TrustedState:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise damaged(f"{type(exc).__name__}: {exc}") from None
-    if st.tree is None:
+    if st.tree is None or not tree:
         return st
     if fmt == STATE_FORMAT:
         return replace(st, files=_load_tree(d, st.tree, damaged))
@@ -177,7 +178,8 @@ def _load_tree(d: Path, tree: str, damaged) -> dict[str, FileEntry]:
     """The current tree from trees/<tree>.list, which must be exactly that tree (it is checked by its digest)."""
     path = d / TREE_DIR / f"{tree}.list"
     try:
-        files = treelist.decode(path.read_bytes())
+        with open(path, "rb") as f:
+            files = treelist.read(f)
     except OSError as exc:
         raise damaged(f"{path}: {exc.strerror}") from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -197,13 +199,13 @@ def commit_state(state_dir: str | os.PathLike, verified: "Verified") -> TrustedS
     d = Path(state_dir)
     d.mkdir(parents=True, exist_ok=True, mode=0o700)
     with locked(d / _LOCK):
-        current = load_state(d)
+        current = load_state(d, tree=False)
         seen = verified.state
         if (current.sequence, current.tree, current.election) != (seen.sequence, seen.tree, seen.election):
             raise PackageRefused(
                 "replay", f"the trusted state moved to sequence {current.sequence} since sequence "
                 f"{verified.manifest.sequence} was verified")
-        new = current.after(verified)
+        new = replace(current, files=seen.files).after(verified)  # the same tree: the one verified against
         tdir = d / TREE_DIR
         # keep the tree the old state.json names too: a reader that loaded it just before the replace must
         # still find its base

@@ -35,26 +35,27 @@ def encode(files: Iterable[FileEntry]) -> bytes:
 
 
 def decode(data: bytes, share: Mapping[str, FileEntry] | None = None) -> dict[str, FileEntry]:
-    """path → entry, in the file's order; ValueError when a line is not `<64 hex> <size> <path>`.
+    return read(io.BytesIO(data), share)
+
+
+def read(f, share: Mapping[str, FileEntry] | None = None) -> dict[str, FileEntry]:
+    """path → entry, in the order of the binary file `f` (read a line at a time: the agent never holds the
+    40 MB of a national listing); ValueError when a line is not `<64 hex> <size> <path>`.
 
     `share`: a tree held already (the trusted state's); an entry equal to its one for the same path is that
     object, not a copy, so two trees that differ by a cut's changes cost little more than one."""
     out: dict[str, FileEntry] = {}
-    text = data.decode("utf-8")
-    del data
-    if text and not text.endswith("\n"):
-        raise ValueError("the last line is cut short")
     share = share or {}
-    start, end = 0, len(text)
-    while start < end:
-        stop = text.index("\n", start)
-        sha, size, path = text[start:stop].split(" ", 2)
+    for raw in f:
+        if not raw.endswith(b"\n"):
+            raise ValueError("the last line is cut short")
+        sha, size, path = raw[:-1].decode("utf-8").split(" ", 2)
         if len(sha) != 64 or not size.isdigit() or not path:
-            raise ValueError(f"not a tree line: {text[start:min(stop, start + 80)]!r}")
+            raise ValueError(f"not a tree line: {raw[:80]!r}")
+        digest = bytes.fromhex(sha)
         known = share.get(path)
-        if known is not None and known.sha256 == sha and known.size == int(size):
-            out[path] = known
+        if known is not None and known.digest == digest and known.size == int(size):
+            out[known.path] = known  # its path too: 400,000 names need not be held twice
         else:
-            out[path] = FileEntry(path, int(size), sha)
-        start = stop + 1
+            out[path] = FileEntry(path, int(size), digest)
     return out

@@ -31,7 +31,7 @@ from .keys import PublicKey, SignatureError, parse_signature
 from .limits import DEFAULT_LIMITS, Limits
 from .manifest import (MANIFEST_NAME, SIGNATURE_NAME, SITE_PREFIX, SUMS_NAME, FileEntry, Manifest, Notice,
                        apply_changes, parse_manifest, tree_digest)
-from .paths import find_collision, fold, path_problem
+from .paths import find_new_collision, fold, path_problem
 from .state import EMPTY_STATE, TrustedState
 from .tarstream import Inflater, TarReader
 
@@ -175,8 +175,8 @@ def check_policy(manifest: Manifest, state: TrustedState, now: datetime, pinned:
 
 def _changes_policy(manifest: Manifest, base: Mapping[str, FileEntry], limits: Limits):
     """A format-2 delta against the trusted base tree: its changes are changes, what it removes was there,
-    and the tree they make is the one it signed, within the limits and free of colliding names (checked here,
-    on the whole tree: a new name can collide with one it keeps)."""
+    and the tree they make is the one it signed, within the limits and free of colliding names (a new name can
+    collide with one the tree keeps; the base's names were checked when it was applied)."""
     for p in manifest.removed:
         if p not in base:
             raise PackageRefused("bad-manifest", f"field removed names {show(p)}, which the base tree lacks")
@@ -193,7 +193,7 @@ def _changes_policy(manifest: Manifest, base: Mapping[str, FileEntry], limits: L
                              f"{limits.max_uncompressed_bytes}")
     if tree_digest(tree.values()) != manifest.tree:
         raise PackageRefused("bad-manifest", "field tree is not the base tree with the changes applied")
-    clash = find_collision(tree)
+    clash = find_new_collision((f.path for f in manifest.files if f.path not in base), tree)
     if clash:
         a, b, why = clash
         raise PackageRefused("unsafe-member", f"{show(a)} and {show(b)}: {why}")
@@ -385,7 +385,6 @@ class _Stager(_Sink):
         self.state = state
         self.recheck = recheck
         self.linked: set[str] = set()
-        self.kept: set[str] = set()
         self.dirs: set[str] = {""}
         self.mtime_ns = 0
         if not create:  # the directory is already there (a recycled release: _Patcher)
@@ -458,7 +457,7 @@ class _Stager(_Sink):
     def complete(self, manifest: Manifest, files: Mapping[str, FileEntry], reused) -> None:
         """After the members, all verified: what a delta keeps comes from the previous release."""
         for rel in reused:
-            if rel in self.kept:  # already there (a recycled tree's)
+            if self._kept(rel):  # already there (a recycled tree's)
                 continue
             src = self._previous_ok(rel, files[rel])
             if src is None:
@@ -466,6 +465,9 @@ class _Stager(_Sink):
                 raise PackageRefused("base-mismatch", f"the previous release ({where}) lacks an intact "
                                      f"{show(rel)}, which this delta keeps unchanged")
             self.link(rel, src)
+
+    def _kept(self, rel: str) -> bool:
+        return False
 
     def begin(self, rel: str, entry: FileEntry):
         if rel in self.linked:
@@ -489,9 +491,9 @@ class _Patcher(_Stager):
     """Stages a delta by patching an older release instead of building a tree from nothing: `staging_dir` is
     that release, already moved there (`verify_and_stage(recycle=…)`), whose tree `recycled` is (path → entry).
     Only what differs between its tree and the new one is touched, so staging costs what changed over the last
-    cuts, not the size of the site (docs/difusor-operations.md, "Staging a delta"). Every name is replaced by
-    rename(2) over it, never written through: the recycled tree's files are hard links shared with other
-    releases."""
+    cuts, not the size of the site (docs/difusor-operations.md, "Staging a delta"). Nothing is written through
+    (the recycled tree's files are hard links shared with other releases): what changes is removed first, then
+    created or linked anew under its free name (O_EXCL), or put in place by rename(2) if the name is taken."""
 
     TMP = "-nuevo"  # the scratch directory beside the staging one; gone before the tree is renamed into place
 
@@ -514,33 +516,55 @@ class _Patcher(_Stager):
         links and specials), and directories left empty; a kept file must still be a regular file of its size."""
         if manifest.corte_instant is not None:
             self.mtime_ns = int(manifest.corte_instant.timestamp()) * 1_000_000_000
-        old = self.recycled
-        keep = {rel for rel, e in files.items() if old.get(rel) == e}
-        self.kept = self._prune("", self.prefix.rstrip(os.sep), keep)
+        self.files = files
+        self.n_kept = 0
+        self._prune("", self.prefix.rstrip(os.sep))
+        # no set of the kept names (400,000 of them in the agent's 256 MB): each is asked again when needed
+        self.all_kept = self.n_kept == sum(1 for rel in files if self._keeps(rel))
 
-    def _prune(self, rel_dir: str, path: str, keep: set[str]) -> set[str]:
-        kept: set[str] = set()
+    def _keeps(self, rel: str) -> bool:
+        """The new tree has `rel` as the recycled tree had it."""
+        e = self.files.get(rel)
+        return e is not None and self.recycled.get(rel) == e
+
+    def _kept(self, rel: str) -> bool:
+        """Left in place by _prune: what survived it is exactly what the new tree keeps (and when some of that
+        was missing, the disk says which)."""
+        return self._keeps(rel) and (self.all_kept or os.path.lexists(self.prefix + rel))
+
+    def _prune(self, rel_dir: str, path: str) -> None:
+        # the iterator, not a list: a national directory holds 70,000 sección pages (removing the entry just
+        # read while reading on is well defined)
         with os.scandir(path) as it:
-            entries = list(it)
-        for e in entries:
-            rel = rel_dir + e.name
-            if e.is_dir(follow_symlinks=False):
-                kept |= self._prune(rel + "/", e.path, keep)
-                with contextlib.suppress(OSError):  # empty now: not part of any kept path
-                    os.rmdir(e.path)
-                continue
-            if rel in keep and e.is_file(follow_symlinks=False) and (
-                    not self.recheck or e.stat(follow_symlinks=False).st_size == self.recycled[rel].size):
-                kept.add(rel)
-                self.dirs.add(rel_dir.rstrip("/"))
-                continue
-            os.unlink(e.path)
-        return kept
+            for e in it:
+                rel = rel_dir + e.name
+                if e.is_dir(follow_symlinks=False):
+                    self._prune(rel + "/", e.path)
+                    with contextlib.suppress(OSError):  # empty now: not part of any kept path
+                        os.rmdir(e.path)
+                    continue
+                if self._keeps(rel) and e.is_file(follow_symlinks=False) and (
+                        not self.recheck or e.stat(follow_symlinks=False).st_size == self.recycled[rel].size):
+                    self.n_kept += 1
+                    self.dirs.add(rel_dir.rstrip("/"))
+                    continue
+                os.unlink(e.path)
 
     def _replace(self, src_tmp: str, rel: str) -> None:
         os.replace(src_tmp, self._parent(rel))
 
     def link(self, rel: str, src: str) -> None:
+        # the name is free once _prune is done (what changes was removed): linked in place, one operation;
+        # anything still there is replaced by rename, never written through
+        dst = self._parent(rel)
+        try:
+            os.link(src, dst, follow_symlinks=False)
+            self.linked.add(rel)
+            return
+        except FileExistsError:
+            pass
+        except OSError:  # another file system, or links not allowed: copied, below
+            pass
         tmp = self._scratch()
         try:
             os.link(src, tmp, follow_symlinks=False)
@@ -560,9 +584,14 @@ class _Patcher(_Stager):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def begin(self, rel: str, entry: FileEntry):
-        tmp = self._scratch()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o444)
-        return fd, tmp, rel
+        if self._kept(rel):  # the recycled tree has these very bytes (a page back to what it was): hashed only
+            return None
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:  # a free name (see link): created where it goes
+            return os.open(self._parent(rel), flags, 0o444), None, rel
+        except FileExistsError:
+            tmp = self._scratch()
+            return os.open(tmp, flags, 0o444), tmp, rel
 
     def write(self, handle, data) -> None:
         super().write(handle[0], data)
@@ -570,7 +599,8 @@ class _Patcher(_Stager):
     def end(self, handle) -> None:
         fd, tmp, rel = handle
         super().end(fd)
-        self._replace(tmp, rel)
+        if tmp is not None:
+            self._replace(tmp, rel)
 
 
 def _staged(staging_dir, previous_release_dir, state, recheck, durable, run) -> Verified:

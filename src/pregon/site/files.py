@@ -17,9 +17,10 @@ class Writer:
     written beside its final name and renamed over it (os.replace): a hard-linked older file is never written
     through, a reader never sees half a file, and a concurrent linker that comes second simply finds it."""
 
-    def __init__(self, out: Path, fresh: bool):
+    def __init__(self, out: Path, fresh: bool, track: bool = False):
         self.out = out
         self.fresh = fresh
+        self.written: list[str] | None = [] if track else None  # the paths, when the build reports its changes
         self.files = 0
         self.bytes = 0
         self._dirs: set[str] = set()
@@ -41,6 +42,8 @@ class Writer:
             os.replace(tmp, path)
         self.files += 1
         self.bytes += len(data)
+        if self.written is not None:
+            self.written.append(rel)
 
 
 def prepare_out(out: Path) -> None:

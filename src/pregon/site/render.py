@@ -53,9 +53,15 @@ class BuildReport:
     secuencia: int
     instante: str
     phases: dict = field(default_factory=dict)  # seconds per phase: model, plan, pages, always, manifest
+    # an incremental build's changes: every path it wrote or removed (all others are the previous site's, byte
+    # for byte), what lets the package builder skip walking the site (package/build.py tree_after); None after
+    # a full build
+    changed: tuple[str, ...] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        del d["changed"]
+        return d
 
     def summary(self) -> str:
         kind = "incremental" if self.incremental and not self.full_reason else "full"
@@ -87,11 +93,14 @@ class _Counts:
     written: int = 0
     nbytes: int = 0
     unchanged: int = 0
+    paths: list | None = None  # what was written, when the build reports its changes
 
-    def add(self, pages: int, written: int, nbytes: int) -> None:
+    def add(self, pages: int, written: int, nbytes: int, paths=None) -> None:
         self.pages_rendered += pages
         self.written += written
         self.nbytes += nbytes
+        if self.paths is not None and paths:
+            self.paths.extend(paths)
 
 
 @dataclass
@@ -125,15 +134,16 @@ class _Prior:
 _JOB: dict = {}
 
 
-def _render_chunk(bounds: tuple[int, int]) -> tuple[int, int, int]:
-    renderer, work, writer = _JOB["renderer"], _JOB["work"], files.Writer(_JOB["out"], _JOB["fresh"])
+def _render_chunk(bounds: tuple[int, int]) -> tuple[int, int, int, list | None]:
+    renderer, work = _JOB["renderer"], _JOB["work"]
+    writer = files.Writer(_JOB["out"], _JOB["fresh"], track=_JOB["track"])
     writer._dirs = set(_JOB["dirs"])
     pages = 0
     for ei, node in work[bounds[0]:bounds[1]]:
         for rel, data in render_node(renderer, renderer.site.elecciones[ei], node):
             writer.write(rel, data)
         pages += 1
-    return pages, writer.files, writer.bytes
+    return pages, writer.files, writer.bytes, writer.written
 
 
 def _zip_job(clave: str) -> dict:
@@ -167,30 +177,31 @@ def build(corte: Corte, out_dir, previous=None, *, jobs: int | None = None, down
     prev_man, reason = _trusted_manifest(prev, version, catalog_digest, corte.catalog.proceso.id)
     in_place = _prepare_target(out, prev, prev_man)
     prior = _Prior.of(prev_man, prev if (prev_man is not None and not in_place) else None)
-    count = _Counts()
+    count = _Counts(paths=[] if prior.man is not None else None)
     claves = list(corte.elecciones) if downloads_on else []
     site, renderer, pages_rec, keep, descargas = _render_data_pages(corte, out, prior, claves, jobs, count, phase)
     count.unchanged = 2 * len(keep)
     phase("pages")
 
-    writer = files.Writer(out, prior.fresh)
+    writer = files.Writer(out, prior.fresh, track=count.paths is not None)
     other = _write_downloads_and_assets(writer, out, renderer, descargas, downloads_on, prior, count)
     other |= _write_corte_pages(writer, site, renderer, descargas, count)
     phase("always")
-    removed = _remove_gone(out, prior, pages_rec, other)
+    gone = _remove_gone(out, prior, pages_rec, other)
     stamp = renderer.stamp
     head = {"formato": manifest.FORMAT, "version": version, "catalogo": catalog_digest,
             "proceso": corte.catalog.proceso.id, "corte": stamp, "otros": sorted(other)}
     writer.write(paths.MANIFEST, manifest.encode(head, pages_rec))
-    count.add(0, writer.files, writer.bytes)
+    count.add(0, writer.files, writer.bytes, writer.written)
     n_pages = len(pages_rec) + sum(1 for rel in other if rel.endswith(".html"))
     n_files = 2 * len(pages_rec) + len(other) + 1
     phase("manifest")
     return BuildReport(
         out=str(out), incremental=prev is not None, full_reason=reason, files=n_files, written=count.written,
-        unchanged=count.unchanged, removed=removed, pages=n_pages, pages_rendered=count.pages_rendered,
+        unchanged=count.unchanged, removed=len(gone), pages=n_pages, pages_rendered=count.pages_rendered,
         bytes_written=count.nbytes, seconds=round(time.perf_counter() - phase.t0, 3),
         secuencia=stamp["secuencia"], instante=stamp["instante"], phases=phase.seconds,
+        changed=None if count.paths is None else tuple(sorted(set(count.paths).union(gone))),
     )
 
 
@@ -251,7 +262,8 @@ def _render_data_pages(corte: Corte, out: Path, prior: _Prior, claves: list[str]
         phase("model+plan")
 
         _JOB.clear()
-        _JOB.update(renderer=renderer, work=work, out=out, fresh=prior.fresh, dirs=dirs, corte=corte, site=site)
+        _JOB.update(renderer=renderer, work=work, out=out, fresh=prior.fresh, dirs=dirs, corte=corte, site=site,
+                    track=count.paths is not None)
         count.add(*_render_work(work, n_jobs))
         if link_future is not None:
             # the links were made while the pages rendered (order does not matter: see Writer)
@@ -265,19 +277,21 @@ def _render_data_pages(corte: Corte, out: Path, prior: _Prior, claves: list[str]
     return site, renderer, pages_rec, keep, descargas
 
 
-def _render_work(work: list, n_jobs: int) -> tuple[int, int, int]:
-    """Render the planned pages, in forked workers when there are enough: (pages, files, bytes)."""
+def _render_work(work: list, n_jobs: int) -> tuple[int, int, int, list | None]:
+    """Render the planned pages, in forked workers when there are enough: (pages, files, bytes, paths)."""
     if n_jobs > 1 and len(work) >= PARALLEL_MIN_PAGES:
         chunk = max(100, len(work) // (n_jobs * 12))
         bounds = [(i, min(i + chunk, len(work))) for i in range(0, len(work), chunk)]
         pages = written = nbytes = 0
+        made: list[str] = []
         with ProcessPoolExecutor(max_workers=n_jobs, mp_context=get_context("fork")) as pool:
-            for p, w, b in pool.map(_render_chunk, bounds):
+            for p, w, b, rels in pool.map(_render_chunk, bounds):
                 pages, written, nbytes = pages + p, written + w, nbytes + b
-        return pages, written, nbytes
+                made += rels or ()
+        return pages, written, nbytes, made
     if work:
         return _render_chunk((0, len(work)))
-    return 0, 0, 0
+    return 0, 0, 0, []
 
 
 def _render_lost(site: SiteModel, redo_paths: set[str], keep: list[str], pages_rec: dict, seq: int,
@@ -302,7 +316,7 @@ def _write_downloads_and_assets(writer: files.Writer, out: Path, renderer: Rende
     other: set[str] = set()
     for e in descargas:
         other.add(e["html"])
-    count.add(0, len(descargas), sum(e["bytes"] for e in descargas))
+    count.add(0, len(descargas), sum(e["bytes"] for e in descargas), [e["html"] for e in descargas])
     if downloads_on:
         other.add(paths.SUMS)
         writer.write(paths.SUMS, downloads.sums_text(descargas))
@@ -343,10 +357,10 @@ def _write_corte_pages(writer: files.Writer, site: SiteModel, renderer: Renderer
     return {rel for rel, _ in always}
 
 
-def _remove_gone(out: Path, prior: _Prior, pages_rec: dict, other: set[str]) -> int:
-    """Delete what the previous site had and this one does not (in place, or linked across); how many."""
+def _remove_gone(out: Path, prior: _Prior, pages_rec: dict, other: set[str]) -> list[str]:
+    """Delete what the previous site had and this one does not (in place, or linked across); their paths."""
     if prior.man is None:
-        return 0
+        return []
     gone = [p for p in prior.pages if p not in pages_rec]
     gone_files = [f for p in gone for f in (p, paths.twin(p))] + sorted(prior.other - other)
     for rel in gone_files:
@@ -354,7 +368,7 @@ def _remove_gone(out: Path, prior: _Prior, pages_rec: dict, other: set[str]) -> 
             os.unlink(out / rel)
         except FileNotFoundError:
             pass
-    return len(gone_files)
+    return gone_files
 
 
 def _plan(site: SiteModel, out: Path, prev_man: dict | None, seq: int, missing: set[str]):
