@@ -561,9 +561,7 @@ class _Patcher(_Stager):
             os.link(src, dst, follow_symlinks=False)
             self.linked.add(rel)
             return
-        except FileExistsError:
-            pass
-        except OSError:  # another file system, or links not allowed: copied, below
+        except OSError:  # the name is taken, or another file system / links not allowed: below
             pass
         tmp = self._scratch()
         try:
