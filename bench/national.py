@@ -22,8 +22,11 @@ and, in the same run on the same disk, the references each step is held to (issu
     tar -xzf delta                unpacking the delta package into an empty directory
     tar -czf site / tar -xzf full the same for the whole site, for the full steps
 
+Before a package build and before its tar reference, the files both read are read into the page cache first
+(warm, as at night when the render has just written them): otherwise whichever runs first pays the disk for both.
 Each step runs --runs times (default 3) and the median is printed, with delta/full per step, each step against
-its reference, and the peak RSS of this process and of its render workers. Never fails on time.
+its reference; and peak memory: this process, its largest render worker, a fresh agent applying the delta, and a
+fresh process rendering the whole site (PSS summed over it and its workers, sampled). Never fails on time.
 
     python bench/national.py [edomex nacional] [--runs 3] [--jobs 2] [--dir /dev/shm] [--json]
     python bench/national.py --quick        edomex, one run
@@ -71,6 +74,20 @@ def _tree(root: Path) -> dict[str, int]:
     return out
 
 
+def _warm(root: Path, rels=None) -> None:
+    """Read files into the page cache before a step and its reference, so that neither pays for the other's
+    reads (at night the render has just written what the builder reads: warm is the real condition)."""
+    if rels is None:
+        rels = list(_tree(root))
+    for rel in rels:
+        try:
+            with open(os.path.join(root, rel), "rb") as f:
+                while f.read(1 << 20):
+                    pass
+        except FileNotFoundError:  # a removed path of the delta
+            pass
+
+
 def _write_files(src: Path, rels: list[str], dst: Path) -> None:
     """The reference for the incremental render: the same bytes, written the same way, nothing else."""
     data = [(rel, (src / rel).read_bytes()) for rel in rels]  # read first: only the writing is timed
@@ -114,6 +131,55 @@ with open(older_tree, "wb") as f:  # the release's record, streamed as layout.sa
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child of this big process would report its size
 print(next(int(x.split()[1]) for x in open("/proc/self/status") if x.startswith("VmHWM:")) // 1024)
 """
+
+
+RENDER = """
+import os, sys, threading
+from pathlib import Path
+from pregon.electionio.election_dir import load_engine
+from pregon.site import build
+from pregon.times import parse_instant
+election, instant, out, jobs = sys.argv[1:5]
+peak = [0]
+
+def pss(pid):  # proportional set size: a page shared by the forked workers counts once over them all
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            return next(int(x.split()[1]) for x in f if x.startswith("Pss:"))
+    except (OSError, StopIteration):
+        return 0
+
+def family(pid):
+    kids = []
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{t}/children") as f:
+                kids += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return [pid] + [q for k in kids for q in family(k)]
+
+done = threading.Event()
+def sample():
+    while not done.wait(0.2):
+        peak[0] = max(peak[0], sum(pss(q) for q in family(os.getpid())))
+threading.Thread(target=sample, daemon=True).start()
+engine = load_engine(Path(election))
+corte = engine.corte(parse_instant(instant, "instant"), 1)
+build(corte, Path(out), jobs=int(jobs))
+done.set()
+print(peak[0] // 1024)
+"""
+
+
+def _render_pss(directory: Path, instant, out: Path, jobs: int) -> int:
+    """Peak memory (MB, the sum of the PSS of the process and its render workers, sampled every 0.2 s) of a
+    fresh process that does what `pregon site build` does for the national corte: load the election, take the
+    corte, render the whole site (the 2 GB bound, issue 17)."""
+    out_ = subprocess.run([sys.executable, "-c", RENDER, str(directory), instant.isoformat(), str(out), str(jobs)],
+                          capture_output=True, text=True, check=True)
+    shutil.rmtree(out, ignore_errors=True)
+    return int(out_.stdout.split()[-1])
 
 
 def _agent_rss(delta: Path, release: Path, older: Path, older_tree, work: Path, keys, now) -> int:
@@ -194,10 +260,12 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
         go = _write_files(s2, changed, ref)
         add("ref: write changed files", _timed(go)[0])
         clean(ref)
+        _warm(s1)
         secs, full = _timed(lambda: build_package(
             s1, key=key, sequence=1, out=p1, instant=t1, corte_sequence=1, digest_cache=cache))
         full.write_tree(base)  # as the scheduler keeps it (work/trees/): the delta's base, nothing re-read
         add("full package build", secs)
+        _warm(s2, inc.changed)
         secs, built = _timed(lambda: build_package(s2, key=key, sequence=2, out=p2, base=base, base_sequence=1,
                                                    instant=t2, corte_sequence=2, digest_cache=cache,
                                                    changed=inc.changed))
@@ -207,6 +275,7 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
         listing.write_text("".join(r + "\n" for r in carried))
         add("ref: tar -czf changed files", _timed(lambda: _sh("tar", "-czf", work / "ref.tgz", "-C", s2,
                                                               "-T", listing))[0])
+        _warm(s1)
         add("ref: tar -czf site", _timed(lambda: _sh("tar", "-czf", work / "ref.tgz", "-C", s1, "."))[0])
         clean(work / "ref.tgz")
         secs, v1 = _timed(lambda: verify_and_stage(p1, r1, trusted_keys=keys, now=now, durable=False))
@@ -235,6 +304,7 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
         add("ref: tar -xzf full", _timed(lambda: _sh("tar", "-xzf", p1, "-C", ref))[0])
         clean(ref, stg)
     agent_rss = _agent_rss(p2, r1, r0, tree0, work, keys, now)
+    render_pss = _render_pss(election(preset, seed), t1, work / "site-pss", jobs)
     med = {k: median(v) for k, v in steps.items()}
     med["corte → signed delta"] = corte_s + med["incremental render"] + med["delta package build"]
     files1 = len(_tree(s1))
@@ -263,7 +333,8 @@ def bench(preset: str, seed: int, runs: int, jobs: int, work: Path) -> dict:
                 (med["delta package build"] + med["verify + stage, delta (recycled)"])
                 / (med["full package build"] + med["verify + stage, full"]),
         },
-        "peak_rss_mb": dict(zip(("process", "largest child"), _rss_mb())) | {"agent applying the delta": agent_rss},
+        "peak_rss_mb": dict(zip(("process", "largest child"), _rss_mb())) | {"agent applying the delta": agent_rss,
+                                                                            "render, workers included (PSS)": render_pss},
     }
     clean(s1, s2, cache, p0, p1, p2, r0, r1, work / "state", work / "carried.txt")
     return out
@@ -281,7 +352,8 @@ def report(r: dict) -> str:
     lines += [f"  {k:<52} {v:7.2f}" for k, v in r["ratios"].items()]
     rss = r["peak_rss_mb"]
     lines.append(f"  peak RSS: this process {rss['process']:.0f} MB, largest render worker {rss['largest child']:.0f} MB, "
-                 f"an agent applying the delta {rss['agent applying the delta']:.0f} MB")
+                 f"an agent applying the delta {rss['agent applying the delta']:.0f} MB; a full render in its own "
+                 f"process, workers included (PSS) {rss['render, workers included (PSS)']:.0f} MB")
     return "\n".join(lines)
 
 

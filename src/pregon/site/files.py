@@ -15,11 +15,14 @@ from . import manifest
 class Writer:
     """Writes site files. `fresh`: nothing exists where we write (a new directory). Otherwise each file is
     written beside its final name and renamed over it (os.replace): a hard-linked older file is never written
-    through, a reader never sees half a file, and a concurrent linker that comes second simply finds it."""
+    through, a reader never sees half a file, and a concurrent linker that comes second simply finds it.
+    `unread`: nobody reads the directory yet (a new site the previous one is linked into), so a name not taken
+    is created in place (O_EXCL: an existing link is never opened); only a taken one is replaced."""
 
-    def __init__(self, out: Path, fresh: bool, track: bool = False):
+    def __init__(self, out: Path, fresh: bool, track: bool = False, unread: bool = False):
         self.out = out
         self.fresh = fresh
+        self.unread = unread
         self.written: list[str] | None = [] if track else None  # the paths, when the build reports its changes
         self.files = 0
         self.bytes = 0
@@ -35,7 +38,7 @@ class Writer:
         if self.fresh:
             with open(path, "wb") as fh:
                 fh.write(data)
-        else:
+        elif not (self.unread and _create(path, data)):
             tmp = path + self._tmp
             with open(tmp, "wb") as fh:
                 fh.write(data)
@@ -44,6 +47,18 @@ class Writer:
         self.bytes += len(data)
         if self.written is not None:
             self.written.append(rel)
+
+
+def _create(path: str, data: bytes) -> bool:
+    """Write a new file at `path`; False when the name is taken (half the cost of writing beside and renaming:
+    on this kind of disk a rename over a hard link costs as much again as the file)."""
+    try:
+        fh = open(path, "xb")
+    except FileExistsError:
+        return False
+    with fh:
+        fh.write(data)
+    return True
 
 
 def prepare_out(out: Path) -> None:

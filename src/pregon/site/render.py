@@ -9,9 +9,10 @@ others are rendered; the pages that speak for the whole corte (home, elections, 
 json/main.json) and the corte stamp `corte.html`, which every page frames to show the current corte, are
 always rewritten. Output is deterministic: the same corte gives the same bytes.
 
-At national size the work is spread over forked worker processes: the CSV database zips and the hard links
-from the previous site start first (they need only the corte and the previous site), the sección pages once
-the model is built.
+At national size the work is spread over forked worker processes: the CSV database zips start first (they
+need only the corte), the sección pages once the model is built, and beside them the hard links of the kept
+pages from the previous site. A page to render is never linked first: it is created where it goes, which on
+a disk that pays per created name is half the cost of writing beside a link and renaming over it.
 """
 
 from __future__ import annotations
@@ -112,17 +113,21 @@ class _Prior:
     link_from: Path | None
     pages: dict = field(default_factory=dict)
     other: set = field(default_factory=set)
-    link_rels: list = field(default_factory=list)
 
     @classmethod
     def of(cls, man: dict | None, link_from: Path | None) -> "_Prior":
         prior = cls(man, link_from)
         if man:
             prior.pages, prior.other = man["paginas"], set(man.get("otros", ()))
-        if link_from is not None:
-            prior.link_rels = [f for page in prior.pages for f in (page, paths.twin(page))]
-            prior.link_rels += sorted(rel for rel in prior.other if rel.startswith("assets/"))
         return prior
+
+    def links(self, keep: list[str]) -> list[str]:
+        """What to hard-link from the previous site: the kept pages with their twins, and the assets (the
+        pages to render are not linked: they are created where they go, not renamed over a link)."""
+        if self.link_from is None:
+            return []
+        rels = [f for page in keep for f in (page, paths.twin(page))]
+        return rels + sorted(rel for rel in self.other if rel.startswith("assets/"))
 
     @property
     def fresh(self) -> bool:
@@ -136,7 +141,7 @@ _JOB: dict = {}
 
 def _render_chunk(bounds: tuple[int, int]) -> tuple[int, int, int, list | None]:
     renderer, work = _JOB["renderer"], _JOB["work"]
-    writer = files.Writer(_JOB["out"], _JOB["fresh"], track=_JOB["track"])
+    writer = files.Writer(_JOB["out"], _JOB["fresh"], track=_JOB["track"], unread=_JOB["unread"])
     writer._dirs = set(_JOB["dirs"])
     pages = 0
     for ei, node in work[bounds[0]:bounds[1]]:
@@ -183,7 +188,7 @@ def build(corte: Corte, out_dir, previous=None, *, jobs: int | None = None, down
     count.unchanged = 2 * len(keep)
     phase("pages")
 
-    writer = files.Writer(out, prior.fresh, track=count.paths is not None)
+    writer = files.Writer(out, prior.fresh, track=count.paths is not None, unread=prior.link_from is not None)
     other = _write_downloads_and_assets(writer, out, renderer, descargas, downloads_on, prior, count)
     other |= _write_corte_pages(writer, site, renderer, descargas, count)
     phase("always")
@@ -238,42 +243,48 @@ def _prepare_target(out: Path, prev: Path | None, prev_man: dict | None) -> bool
 def _render_data_pages(corte: Corte, out: Path, prior: _Prior, claves: list[str], jobs: int | None,
                        count: _Counts, phase: _Phases):
     """The data pages whose figures changed, and the database zips, with forked workers at national size:
-    the zips and the links from the previous site start first (they need only the corte and the previous
-    site), the pages once the model is built. Returns (site, renderer, page records, kept pages, downloads)."""
+    the zips start first (they need only the corte), the pages once the model is built, beside them the hard
+    links of the kept pages from the previous site. Returns (site, renderer, page records, kept pages,
+    downloads)."""
     n_jobs = jobs if jobs is not None else min(2, os.cpu_count() or 1)
     n_actas = sum(len(ec.actas) for ec in corte.elecciones.values())
-    early = None
-    zip_futures, link_future = [], None
+    early = linker = link_future = None
+    zip_futures = []
     _JOB.clear()
-    _JOB.update(corte=corte, out=out, link_from=prior.link_from, link_rels=prior.link_rels)
-    if n_jobs > 1 and (n_actas >= PARALLEL_MIN_ACTAS or len(prior.link_rels) >= PARALLEL_MIN_PAGES):
-        early = ProcessPoolExecutor(max_workers=2 if prior.link_rels else 1, mp_context=get_context("fork"))
+    _JOB.update(corte=corte, out=out)
+    if n_jobs > 1 and n_actas >= PARALLEL_MIN_ACTAS:
+        early = ProcessPoolExecutor(max_workers=2, mp_context=get_context("fork"))
     try:
         if early is not None:
-            if prior.link_rels:
-                link_future = early.submit(_link_job)
             zip_futures = [early.submit(_zip_job, clave) for clave in claves]
-        _linked, missing = (0, []) if link_future is not None or not prior.link_rels else _link_job()
 
         site = SiteModel(corte)
         renderer = Renderer(site)
         seq = renderer.stamp["secuencia"]
-        work, keep, pages_rec, dirs = _plan(site, out, prior.man, seq, set(missing))
+        work, keep, pages_rec, dirs = _plan(site, out, prior.man, seq)
         phase("model+plan")
 
         _JOB.clear()
         _JOB.update(renderer=renderer, work=work, out=out, fresh=prior.fresh, dirs=dirs, corte=corte, site=site,
-                    track=count.paths is not None)
+                    track=count.paths is not None, unread=prior.link_from is not None,
+                    link_from=prior.link_from, link_rels=prior.links(keep))
+        missing: list[str] = []
+        if n_jobs > 1 and len(_JOB["link_rels"]) >= PARALLEL_MIN_PAGES:
+            # the links are made while the pages render (they never touch the same name: see _Prior.links)
+            linker = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
+            link_future = linker.submit(_link_job)
+        elif _JOB["link_rels"]:
+            _linked, missing = _link_job()
         count.add(*_render_work(work, n_jobs))
         if link_future is not None:
-            # the links were made while the pages rendered (order does not matter: see Writer)
             _linked, missing = link_future.result()
-            keep = _render_lost(site, set(missing) & set(keep), keep, pages_rec, seq, count)
+        keep = _render_lost(site, set(missing) & set(keep), keep, pages_rec, seq, count)
         descargas = [f.result() for f in zip_futures] if early is not None else [_zip_job(c) for c in claves]
     finally:
         _JOB.clear()
-        if early is not None:
-            early.shutdown(wait=True, cancel_futures=True)
+        for pool in (early, linker):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
     return site, renderer, pages_rec, keep, descargas
 
 
@@ -371,9 +382,9 @@ def _remove_gone(out: Path, prior: _Prior, pages_rec: dict, other: set[str]) -> 
     return gone_files
 
 
-def _plan(site: SiteModel, out: Path, prev_man: dict | None, seq: int, missing: set[str]):
-    """Which data pages to render (input digest changed, new, or lost from the previous site) and which to
-    keep; the directories to create."""
+def _plan(site: SiteModel, out: Path, prev_man: dict | None, seq: int):
+    """Which data pages to render (input digest changed, or new) and which to keep; the directories to
+    create."""
     prev_get = (prev_man["paginas"] if prev_man else {}).get
     work: list[tuple[int, Node]] = []
     keep: list[str] = []
@@ -384,7 +395,7 @@ def _plan(site: SiteModel, out: Path, prev_man: dict | None, seq: int, missing: 
         for level in tree.levels:
             for node, path, d in zip(tree.nodes_by_level[level], tree.paths[level], em.digests[level]):
                 old = prev_get(path)
-                if old is not None and old[0] == d and path not in missing:
+                if old is not None and old[0] == d:
                     pages_rec[path] = old
                     keep.append(path)
                 else:
