@@ -60,23 +60,8 @@ def scan_site(site: str | os.PathLike, limits: Limits = DEFAULT_LIMITS,
     root = Path(site)
     if not root.is_dir():
         raise InputError(f"{root}: not a site directory")
-    found: list[tuple[str, str, os.stat_result]] = []
     started_ns = time.time_ns()
-
-    def walk(d: str, prefix: str) -> None:
-        with os.scandir(d) as it:
-            for e in it:
-                rel = prefix + e.name
-                if e.is_symlink():
-                    raise InputError(f"{root}/{rel}: symbolic links are not packaged; copy the file instead")
-                if e.is_dir(follow_symlinks=False):
-                    walk(e.path, rel + "/")
-                elif e.is_file(follow_symlinks=False):
-                    found.append((rel, e.path, e.stat(follow_symlinks=False)))
-                else:
-                    raise InputError(f"{root}/{rel}: not a regular file or directory")
-
-    walk(str(root), "")
+    found = _walk(root, "")
     if len(found) > limits.max_files:
         raise InputError(f"{root}: {len(found)} files, over the limit of {limits.max_files}")
     known = digestcache.load(Path(cache)) if cache is not None else {}
@@ -119,7 +104,7 @@ def tree_after(site: str | os.PathLike, base: Mapping[str, FileEntry], changed: 
     paths = {rel for rel in changed if not rel.endswith("/")}
     for d in sorted({rel for rel in changed if rel.endswith("/")}):
         paths.update(p for p in base if p.startswith(d))
-        paths.update(d + rel for rel in _files_under(root, d))
+        paths.update(rel for rel, _p, _st in _walk(root, d))
     entries, gone = [], []
     prefix = str(root) + os.sep
     for rel in sorted(paths):
@@ -148,16 +133,32 @@ def tree_after(site: str | os.PathLike, base: Mapping[str, FileEntry], changed: 
     return tuple(tree.values())
 
 
-def _files_under(root: Path, d: str) -> list[str]:
-    """The files under directory `d` of the site, relative to it (none when it is not there)."""
-    out = []
-    for dirpath, dirs, names in os.walk(root / d):
-        rel = os.path.relpath(dirpath, root / d)
-        for name in dirs:
-            if os.path.islink(os.path.join(dirpath, name)):
-                raise InputError(f"{dirpath}/{name}: symbolic links are not packaged; copy the files instead")
-        out += [n if rel == "." else f"{rel}/{n}" for n in names]
-    return out
+def _walk(root: Path, d: str) -> list[tuple[str, str, os.stat_result]]:
+    """(path relative to the site, path, stat) of every file under directory `d` of the site (none when it
+    is not there). Symlinks and specials are errors: a difusor must get the same bytes whatever its file
+    system does with links."""
+    found: list[tuple[str, str, os.stat_result]] = []
+
+    def walk(path: str, prefix: str) -> None:
+        with os.scandir(path) as it:
+            for e in it:
+                rel = prefix + e.name
+                if e.is_symlink():
+                    raise InputError(f"{root}/{rel}: symbolic links are not packaged; copy the file instead")
+                if e.is_dir(follow_symlinks=False):
+                    walk(e.path, rel + "/")
+                elif e.is_file(follow_symlinks=False):
+                    found.append((rel, e.path, e.stat(follow_symlinks=False)))
+                else:
+                    raise InputError(f"{root}/{rel}: not a regular file or directory")
+
+    top = os.path.join(root, d)
+    if d and os.path.islink(top.rstrip("/")):
+        raise InputError(f"{root}/{d.rstrip('/')}: symbolic links are not packaged; copy the files instead")
+    if d and not os.path.isdir(top):
+        return found
+    walk(top, d)
+    return found
 
 
 @dataclass(frozen=True)

@@ -85,17 +85,28 @@ def _fold(path: str) -> str:
 
 def find_collision(paths: Iterable[str]) -> tuple[str, str, str] | None:
     """Two paths that would land on the same file somewhere, with why; None when the tree is safe."""
+    files, dirs, clash = _index(paths, fold)
+    return clash or _file_is_dir(files, dirs)
+
+
+def _index(paths: Iterable[str], fold_) -> tuple[dict[str, str], dict[str, str], tuple[str, str, str] | None]:
+    """Folded name → path of each file, and of each directory above one (the first file under it); the first
+    two names that fold alike, if any."""
     files: dict[str, str] = {}
     dirs: dict[str, str] = {}
     for path in paths:
-        key = fold(path)
+        key = fold_(path)
         if key in files:
-            return files[key], path, "names differ only by case or Unicode normalization"
+            return files, dirs, (files[key], path, "names differ only by case or Unicode normalization")
         files[key] = path
         i = key.find("/")
         while i != -1:  # every directory above the file (slices, not split+join: a national tree is deep)
             dirs.setdefault(key[:i], path)
             i = key.find("/", i + 1)
+    return files, dirs, None
+
+
+def _file_is_dir(files: dict[str, str], dirs: dict[str, str]) -> tuple[str, str, str] | None:
     for key, path in files.items():
         if key in dirs:
             return path, dirs[key], "a file is also the directory of another file"
@@ -110,16 +121,10 @@ def find_new_collision(new: Iterable[str], tree: Iterable[str]) -> tuple[str, st
     new = list(new)
     if not new:
         return None
-    clash = find_collision(new)
+    files, dirs, clash = _index(new, _fold)
+    clash = clash or _file_is_dir(files, dirs)
     if clash:
         return clash
-    files = {_fold(p): p for p in new}
-    dirs: dict[str, str] = {}
-    for key, path in files.items():
-        i = key.find("/")
-        while i != -1:
-            dirs.setdefault(key[:i], path)
-            i = key.find("/", i + 1)
     fresh = set(new)
     # names that collide share their first component (fold keeps the slashes): only those are looked at
     heads = {key.partition("/")[0] for key in files}
