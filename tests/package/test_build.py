@@ -187,3 +187,26 @@ def test_main_json_fields_are_typed(tmp_path, key):
     site = write_site(tmp_path / "site", {"index.html": b"x", "json/main.json": main_json().replace(b'"secuencia": 1', b'"secuencia": "1"')})
     with pytest.raises(InputError, match="secuencia"):
         build_package(site, key=key, sequence=1, out=tmp_path / "p.tar.gz")
+
+
+def test_a_re_read_directory_is_walked_whole_and_may_not_be_a_link(tmp_path):
+    """tree_after: a changed path ending in '/' names a directory read again (what the public list rewrites);
+    its files that are gone leave the tree, and a link in its place is refused like one anywhere else."""
+    from pregon.package.build import scan_site, tree_after
+
+    site = write_site(tmp_path / "s")
+    (site / "logos").mkdir()
+    (site / "logos" / "a.png").write_bytes(b"a")
+    (site / "logos" / "b.png").write_bytes(b"b")
+    base = {e.path: e for e in scan_site(site)}
+    (site / "logos" / "a.png").unlink()
+    (site / "logos" / "c.png").write_bytes(b"c")
+    after = {e.path: e for e in tree_after(site, base, ["logos/"])}
+    assert after == {e.path: e for e in scan_site(site)}
+    assert "logos/a.png" not in after and "logos/c.png" in after
+    (site / "logos" / "c.png").rename(tmp_path / "c.png")
+    (site / "logos" / "b.png").rename(tmp_path / "b.png")
+    (site / "logos").rmdir()
+    os.symlink(tmp_path, site / "logos")
+    with pytest.raises(InputError, match="symbolic links are not packaged"):
+        tree_after(site, base, ["logos/"])
