@@ -24,6 +24,7 @@ and, in the same run on the same disk, the references each step is held to (issu
 
 Before a package build and before its tar reference, the files both read are read into the page cache first
 (warm, as at night when the render has just written them): otherwise whichever runs first pays the disk for both.
+Every timed step starts after sync(2), so that none pays for the writeback of the one before.
 Each step runs --runs times (default 3) and the median is printed, with delta/full per step, each step against
 its reference; and peak memory: this process, its largest render worker, a fresh agent applying the delta, and a
 fresh process rendering the whole site (PSS summed over it and its workers, sampled). Never fails on time.
@@ -52,6 +53,7 @@ from site_render import peak_instants  # noqa: E402
 
 
 def _timed(fn):
+    os.sync()  # the step before's dirty pages are written first: a step does not pay for another's writeback
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out
