@@ -130,6 +130,11 @@ class _Prior:
         return rels + sorted(rel for rel in self.other if rel.startswith("assets/"))
 
     @property
+    def unread(self) -> bool:
+        """A new directory the previous site is linked into: a free name may be created in place (see Writer)."""
+        return self.link_from is not None
+
+    @property
     def fresh(self) -> bool:
         """Nothing exists where we write (else: write beside and rename, the old file may be a hard link)."""
         return self.man is None
@@ -188,7 +193,7 @@ def build(corte: Corte, out_dir, previous=None, *, jobs: int | None = None, down
     count.unchanged = 2 * len(keep)
     phase("pages")
 
-    writer = files.Writer(out, prior.fresh, track=count.paths is not None, unread=prior.link_from is not None)
+    writer = files.Writer(out, prior.fresh, track=count.paths is not None, unread=prior.unread)
     other = _write_downloads_and_assets(writer, out, renderer, descargas, downloads_on, prior, count)
     other |= _write_corte_pages(writer, site, renderer, descargas, count)
     phase("always")
@@ -266,7 +271,7 @@ def _render_data_pages(corte: Corte, out: Path, prior: _Prior, claves: list[str]
 
         _JOB.clear()
         _JOB.update(renderer=renderer, work=work, out=out, fresh=prior.fresh, dirs=dirs, corte=corte, site=site,
-                    track=count.paths is not None, unread=prior.link_from is not None,
+                    track=count.paths is not None, unread=prior.unread,
                     link_from=prior.link_from, link_rels=prior.links(keep))
         missing: list[str] = []
         if n_jobs > 1 and len(_JOB["link_rels"]) >= PARALLEL_MIN_PAGES:
