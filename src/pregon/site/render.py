@@ -262,6 +262,9 @@ def _render_data_pages(corte: Corte, out: Path, prior: _Prior, claves: list[str]
     try:
         if early is not None:
             zip_futures = [early.submit(_zip_job, clave) for clave in claves]
+            # each worker exits once the zips are written: a zip worker has touched the whole corte, and an
+            # idle one would hold that copy (~400 MB at national size) until the pages are rendered
+            early.shutdown(wait=False)
 
         site = SiteModel(corte)
         renderer = Renderer(site)
@@ -278,6 +281,7 @@ def _render_data_pages(corte: Corte, out: Path, prior: _Prior, claves: list[str]
             # the links are made while the pages render (they never touch the same name: see _Prior.links)
             linker = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
             link_future = linker.submit(_link_job)
+            linker.shutdown(wait=False)
         elif _JOB["link_rels"]:
             _linked, missing = _link_job()
         count.add(*_render_work(work, n_jobs))
